@@ -1,0 +1,116 @@
+# sigil — GNU make build.  See README.md.
+#
+#   make            build build/sigil
+#   make check      install missing dependencies, build with sanitizers, run all tests
+#   make demo       run the main job on the embedded default
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+DESTDIR  ?=
+
+CC       ?= cc
+PKGS     := libknot libzscanner libcrypto
+WARN     := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Werror
+CPPFLAGS += -D_GNU_SOURCE -Isrc
+CFLAGS   ?= -O2 -g
+LDLIBS   += -lpthread
+
+BUILD    ?= build
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+LIB_SRC  := $(sort $(wildcard src/util/*.c src/dns/*.c src/crypto/*.c src/verify/*.c))
+CMD_SRC  := $(sort $(wildcard src/cmd/*.c))
+TEST_SRC := $(sort $(wildcard tests/util/*.c tests/dns/*.c tests/crypto/*.c tests/verify/*.c))
+
+DEPS_STAMP := $(BUILD)/.deps-ok
+
+.PHONY: all check check-unit check-scenario demo install uninstall clean deps format bench san
+
+all: $(BUILD)/sigil
+
+# Installs the Debian packages the build and tests need, once.
+$(DEPS_STAMP): scripts/install-deps.sh
+	@mkdir -p $(BUILD)
+	@sh scripts/install-deps.sh --check >/dev/null 2>&1 || sh scripts/install-deps.sh
+	@touch $@
+
+deps:
+	sh scripts/install-deps.sh
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+# --- release build ---------------------------------------------------------
+OBJ_DIR := $(BUILD)/obj
+LIB_OBJ := $(LIB_SRC:%.c=$(OBJ_DIR)/%.o)
+CMD_OBJ := $(CMD_SRC:%.c=$(OBJ_DIR)/%.o)
+
+$(OBJ_DIR)/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libsigil.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/sigil: $(CMD_OBJ) $(BUILD)/libsigil.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libsigil.a $(PKG_LIBS) $(LDLIBS)
+
+# --- sanitizer build for tests -------------------------------------------
+SAN_DIR := $(BUILD)/san
+SAN_LIB_OBJ  := $(LIB_SRC:%.c=$(SAN_DIR)/%.o)
+SAN_CMD_OBJ  := $(CMD_SRC:%.c=$(SAN_DIR)/%.o)
+SAN_TEST_BIN := $(TEST_SRC:tests/%.c=$(SAN_DIR)/tests/%)
+
+$(SAN_DIR)/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CPPFLAGS) -Itests $(PKG_CFLAGS) $(SAN_FLAGS) -MMD -MP -c $< -o $@
+
+$(SAN_DIR)/libsigil.a: $(SAN_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(SAN_DIR)/sigil: $(SAN_CMD_OBJ) $(SAN_DIR)/libsigil.a
+	$(CC) $(SAN_FLAGS) -o $@ $(SAN_CMD_OBJ) $(SAN_DIR)/libsigil.a $(PKG_LIBS) $(LDLIBS)
+
+$(SAN_DIR)/tests/%: $(SAN_DIR)/tests/%.o $(SAN_DIR)/libsigil.a
+	$(CC) $(SAN_FLAGS) -o $@ $< $(SAN_DIR)/libsigil.a $(PKG_LIBS) $(LDLIBS)
+
+san: $(SAN_DIR)/sigil $(SAN_TEST_BIN)
+
+# --- tests ----------------------------------------------------------------
+# Unit tests and scenario tests run against the sanitizer build.
+check: san
+	SIGIL=$(CURDIR)/$(SAN_DIR)/sigil SIGIL_TEST_BIN=$(CURDIR)/$(SAN_DIR)/tests \
+	  prove -j2 --timer $(SAN_TEST_BIN) tests/scenario/*.t
+
+check-unit: $(SAN_TEST_BIN)
+	prove $(SAN_TEST_BIN)
+
+check-scenario: $(SAN_DIR)/sigil
+	SIGIL=$(CURDIR)/$(SAN_DIR)/sigil prove --timer tests/scenario/*.t
+
+demo: $(BUILD)/sigil
+	sh scripts/demo.sh $(BUILD)/sigil
+
+bench: $(BUILD)/sigil
+	sh bench/verify-bench.sh
+
+# --- install --------------------------------------------------------------
+install: $(BUILD)/sigil
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(BUILD)/sigil $(DESTDIR)$(BINDIR)/sigil
+	install -m 644 docs/sigil.1 docs/sigil-verify.1 $(DESTDIR)$(MANDIR)/man1/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/sigil $(DESTDIR)$(MANDIR)/man1/sigil.1 $(DESTDIR)$(MANDIR)/man1/sigil-verify.1
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(SAN_LIB_OBJ:.o=.d) $(SAN_CMD_OBJ:.o=.d)

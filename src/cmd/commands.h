@@ -1,0 +1,17 @@
+/* Subcommands of the sigil command.  Each returns the process exit status. */
+#ifndef SIGIL_CMD_COMMANDS_H
+#define SIGIL_CMD_COMMANDS_H
+
+#include <stdio.h>
+
+/* Exit statuses shared by all commands. */
+enum {
+	SIGIL_EXIT_OK = 0,
+	SIGIL_EXIT_FOUND = 1, /* a check found a problem */
+	SIGIL_EXIT_USAGE = 2, /* usage, configuration or input error */
+};
+
+int cmd_verify(int argc, char **argv);
+void cmd_verify_usage(FILE *out);
+
+#endif

@@ -1,0 +1,521 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "dns/name.h"
+#include "dns/rdata.h"
+#include "dns/zone.h"
+#include "util/arena.h"
+#include "util/error.h"
+
+#define RR_CHUNK (1u << 16)
+#define NODE_CHUNK (1u << 14)
+
+struct chunk {
+	struct chunk *next;
+	size_t used;
+	size_t cap;
+	/* followed by cap items */
+};
+
+struct sigil_zone {
+	sigil_arena_t *arena;
+	struct chunk *rr_chunks;   /* head is the one being filled */
+	struct chunk *node_chunks;
+	sigil_node_t **nodes;      /* all nodes; canonical order after finish */
+	size_t node_count;
+	size_t node_cap;
+	size_t rr_count;
+	size_t chunk_bytes;
+	uint8_t apex[SIGIL_DNAME_MAXLEN];
+	bool has_apex;
+	sigil_node_t *apex_node;
+};
+
+sigil_zone_t *sigil_zone_new(void)
+{
+	sigil_zone_t *z = calloc(1, sizeof(*z));
+	if (z == NULL) {
+		return NULL;
+	}
+	z->arena = sigil_arena_new(4u << 20);
+	if (z->arena == NULL) {
+		free(z);
+		return NULL;
+	}
+	return z;
+}
+
+static void chunks_free(struct chunk *c)
+{
+	while (c != NULL) {
+		struct chunk *next = c->next;
+		free(c);
+		c = next;
+	}
+}
+
+void sigil_zone_free(sigil_zone_t *zone)
+{
+	if (zone == NULL) {
+		return;
+	}
+	chunks_free(zone->rr_chunks);
+	chunks_free(zone->node_chunks);
+	free(zone->nodes);
+	sigil_arena_free(zone->arena);
+	free(zone);
+}
+
+const uint8_t *sigil_zone_apex(const sigil_zone_t *zone)
+{
+	return zone->has_apex ? zone->apex : NULL;
+}
+
+int sigil_zone_set_apex(sigil_zone_t *zone, const uint8_t *apex)
+{
+	if (zone->has_apex) {
+		return sigil_dname_equal(zone->apex, apex) ? SIGIL_EOK : SIGIL_EINVAL;
+	}
+	sigil_dname_tolower(zone->apex, apex);
+	zone->has_apex = true;
+	return SIGIL_EOK;
+}
+
+/* Takes n items of size sz from the current chunk list, opening a new chunk
+ * when the current one cannot hold them contiguously. */
+static void *chunk_take(sigil_zone_t *z, struct chunk **list, size_t n,
+                        size_t sz, size_t per_chunk)
+{
+	struct chunk *c = *list;
+	if (c == NULL || c->used + n > c->cap) {
+		size_t cap = n > per_chunk ? n : per_chunk;
+		struct chunk *nc = malloc(sizeof(*nc) + cap * sz);
+		if (nc == NULL) {
+			return NULL;
+		}
+		nc->used = 0;
+		nc->cap = cap;
+		z->chunk_bytes += sizeof(*nc) + cap * sz;
+		if (cap > per_chunk && c != NULL) {
+			/* Oversized: keep filling the current chunk afterwards. */
+			nc->next = c->next;
+			c->next = nc;
+		} else {
+			nc->next = c;
+			*list = nc;
+		}
+		c = nc;
+	}
+	void *p = (uint8_t *)(c + 1) + c->used * sz;
+	c->used += n;
+	return p;
+}
+
+sigil_node_t *sigil_zone_add_node(sigil_zone_t *zone, const uint8_t *owner,
+                                  const sigil_rr_t *rrs, size_t count,
+                                  uint32_t line)
+{
+	uint8_t key[SIGIL_DNAME_KEY_MAXLEN];
+	size_t olen = sigil_dname_len(owner);
+	size_t klen = sigil_dname_key(key, owner);
+
+	if (zone->node_count == zone->node_cap) {
+		size_t cap = zone->node_cap ? zone->node_cap * 2 : 4096;
+		sigil_node_t **p = realloc(zone->nodes, cap * sizeof(*p));
+		if (p == NULL) {
+			return NULL;
+		}
+		zone->nodes = p;
+		zone->node_cap = cap;
+	}
+	sigil_node_t *node = chunk_take(zone, &zone->node_chunks, 1,
+	                                sizeof(sigil_node_t), NODE_CHUNK);
+	sigil_rr_t *dst = chunk_take(zone, &zone->rr_chunks, count,
+	                             sizeof(sigil_rr_t), RR_CHUNK);
+	uint8_t *names = sigil_arena_alloc_bytes(zone->arena, olen + klen);
+	if (node == NULL || dst == NULL || names == NULL) {
+		return NULL;
+	}
+	memcpy(names, owner, olen);
+	memcpy(names + olen, key, klen);
+	for (size_t i = 0; i < count; i++) {
+		dst[i] = rrs[i];
+		dst[i].status = 0;
+		dst[i].aux = 0;
+		dst[i].aux2 = 0;
+		dst[i].rdata = sigil_arena_dup(zone->arena, rrs[i].rdata, rrs[i].rdlen);
+		if (dst[i].rdata == NULL) {
+			return NULL;
+		}
+	}
+	*node = (sigil_node_t){
+		.owner = names,
+		.key = names + olen,
+		.rrs = dst,
+		.rr_count = (uint32_t)count,
+		.key_len = (uint16_t)klen,
+		.line = line,
+		.seq = (uint32_t)zone->node_count,
+	};
+	zone->nodes[zone->node_count++] = node;
+	zone->rr_count += count;
+	return node;
+}
+
+/* --- ordering of RRs inside a node ------------------------------------- */
+
+static int rdata_canon_cmp(uint16_t type, const sigil_rr_t *a, const sigil_rr_t *b)
+{
+	if (!sigil_rdata_has_canon_names(type)) {
+		return sigil_rdata_cmp(a->rdata, a->rdlen, b->rdata, b->rdlen);
+	}
+	uint8_t ca[SIGIL_RDATA_MAXLEN], cb[SIGIL_RDATA_MAXLEN];
+	const uint8_t *pa = a->rdata, *pb = b->rdata;
+	/* Malformed RDATA keeps its raw bytes; the validator reports it. */
+	if (sigil_rdata_canonicalize(type, ca, a->rdata, a->rdlen) == 0) {
+		pa = ca;
+	}
+	if (sigil_rdata_canonicalize(type, cb, b->rdata, b->rdlen) == 0) {
+		pb = cb;
+	}
+	return sigil_rdata_cmp(pa, a->rdlen, pb, b->rdlen);
+}
+
+static int rr_cmp(const sigil_rr_t *a, const sigil_rr_t *b)
+{
+	if (a->type != b->type) {
+		return a->type < b->type ? -1 : 1;
+	}
+	return rdata_canon_cmp(a->type, a, b);
+}
+
+static void rr_sort(sigil_rr_t *rrs, size_t n)
+{
+	/* Nodes are small and often nearly ordered: insertion sort. Large
+	 * RRsets (thousands of records at one name) fall back to merge sort. */
+	if (n > 64) {
+		sigil_rr_t *tmp = malloc(n * sizeof(*tmp));
+		if (tmp != NULL) {
+			size_t half = n / 2;
+			rr_sort(rrs, half);
+			rr_sort(rrs + half, n - half);
+			size_t i = 0, j = half, k = 0;
+			while (i < half && j < n) {
+				tmp[k++] = rr_cmp(&rrs[j], &rrs[i]) < 0 ? rrs[j++] : rrs[i++];
+			}
+			while (i < half) {
+				tmp[k++] = rrs[i++];
+			}
+			while (j < n) {
+				tmp[k++] = rrs[j++];
+			}
+			memcpy(rrs, tmp, n * sizeof(*tmp));
+			free(tmp);
+			return;
+		}
+	}
+	for (size_t i = 1; i < n; i++) {
+		sigil_rr_t x = rrs[i];
+		size_t j = i;
+		while (j > 0 && rr_cmp(&rrs[j - 1], &x) > 0) {
+			rrs[j] = rrs[j - 1];
+			j--;
+		}
+		rrs[j] = x;
+	}
+}
+
+void sigil_node_sort(sigil_node_t *node)
+{
+	if (!(node->flags & SIGIL_NODE_SORTED)) {
+		rr_sort(node->rrs, node->rr_count);
+		node->flags |= SIGIL_NODE_SORTED;
+	}
+}
+
+/* --- ordering of nodes ------------------------------------------------- */
+
+static int node_cmp(const sigil_node_t *a, const sigil_node_t *b)
+{
+	size_t min = a->key_len < b->key_len ? a->key_len : b->key_len;
+	int c = memcmp(a->key, b->key, min);
+	if (c != 0) {
+		return c;
+	}
+	if (a->key_len != b->key_len) {
+		return a->key_len < b->key_len ? -1 : 1;
+	}
+	return 0;
+}
+
+static int node_ptr_cmp(const void *pa, const void *pb)
+{
+	const sigil_node_t *a = *(const sigil_node_t *const *)pa;
+	const sigil_node_t *b = *(const sigil_node_t *const *)pb;
+	int c = node_cmp(a, b);
+	if (c == 0) {
+		/* Keep input order among equal names: deterministic merge. */
+		c = a->seq < b->seq ? -1 : (a->seq > b->seq);
+	}
+	return c;
+}
+
+/* Stable natural merge sort: zone files are usually made of a few sorted
+ * runs (signers write NSEC3 owners after the other names, for example),
+ * which this merges in O(n log runs); other inputs fall back to qsort. */
+static int nodes_sort(sigil_node_t **a, size_t n)
+{
+	size_t *runs = NULL, nruns = 0, cap = 0;
+	sigil_node_t **tmp = NULL;
+	int ret = SIGIL_EOK;
+
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		while (j < n && node_ptr_cmp(&a[j - 1], &a[j]) <= 0) {
+			j++;
+		}
+		if (nruns + 1 >= cap) {
+			cap = cap ? cap * 2 : 64;
+			if (cap > 4096) {
+				/* Too fragmented to pay off: plain sort. */
+				free(runs);
+				qsort(a, n, sizeof(*a), node_ptr_cmp);
+				return SIGIL_EOK;
+			}
+			size_t *p = realloc(runs, cap * sizeof(*p));
+			if (p == NULL) {
+				free(runs);
+				return SIGIL_ENOMEM;
+			}
+			runs = p;
+		}
+		runs[nruns++] = i;
+		i = j;
+	}
+	tmp = malloc(n * sizeof(*tmp));
+	if (tmp == NULL && nruns > 1) {
+		ret = SIGIL_ENOMEM;
+		goto out;
+	}
+	runs[nruns] = n;
+	while (nruns > 1) {
+		size_t out = 0;
+		for (size_t r = 0; r < nruns; r += 2) {
+			size_t lo = runs[r], mid = runs[r + 1];
+			size_t hi = r + 2 <= nruns ? runs[r + 2] : n;
+			if (r + 1 >= nruns) {
+				mid = hi = n;
+			}
+			size_t i = lo, j = mid, k = lo;
+			while (i < mid && j < hi) {
+				tmp[k++] = node_ptr_cmp(&a[j], &a[i]) < 0 ? a[j++] : a[i++];
+			}
+			while (i < mid) {
+				tmp[k++] = a[i++];
+			}
+			while (j < hi) {
+				tmp[k++] = a[j++];
+			}
+			memcpy(a + lo, tmp + lo, (hi - lo) * sizeof(*a));
+			runs[out++] = lo;
+		}
+		runs[out] = n;
+		nruns = out;
+	}
+out:
+	free(tmp);
+	free(runs);
+	return ret;
+}
+
+int sigil_zone_finish(sigil_zone_t *zone)
+{
+	size_t n = zone->node_count;
+	bool sorted = true;
+	for (size_t i = 1; i < n; i++) {
+		if (node_cmp(zone->nodes[i - 1], zone->nodes[i]) >= 0) {
+			sorted = false;
+			break;
+		}
+	}
+	if (sorted) {
+		for (size_t i = 0; i < n; i++) {
+			sigil_node_sort(zone->nodes[i]);
+		}
+		return SIGIL_EOK;
+	}
+	if (nodes_sort(zone->nodes, n) != SIGIL_EOK) {
+		return SIGIL_ENOMEM;
+	}
+
+	/* Merge runs of equal names into their first node. */
+	size_t out = 0;
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		size_t total = zone->nodes[i]->rr_count;
+		while (j < n && node_cmp(zone->nodes[i], zone->nodes[j]) == 0) {
+			total += zone->nodes[j]->rr_count;
+			j++;
+		}
+		sigil_node_t *first = zone->nodes[i];
+		if (j > i + 1) {
+			sigil_rr_t *rrs = chunk_take(zone, &zone->rr_chunks, total,
+			                             sizeof(sigil_rr_t), RR_CHUNK);
+			if (rrs == NULL) {
+				return SIGIL_ENOMEM;
+			}
+			size_t k = 0;
+			for (size_t m = i; m < j; m++) {
+				memcpy(rrs + k, zone->nodes[m]->rrs,
+				       zone->nodes[m]->rr_count * sizeof(*rrs));
+				k += zone->nodes[m]->rr_count;
+			}
+			for (size_t m = 0; m < total; m++) {
+				rrs[m].status = 0;
+				rrs[m].aux = 0;
+			}
+			first->rrs = rrs;
+			first->rr_count = (uint32_t)total;
+			first->flags = (uint16_t)((first->flags & ~SIGIL_NODE_SORTED) |
+			                          SIGIL_NODE_MERGED);
+		}
+		sigil_node_sort(first);
+		zone->nodes[out++] = first;
+		i = j;
+	}
+	zone->node_count = out;
+	return SIGIL_EOK;
+}
+
+/* --- zone cuts --------------------------------------------------------- */
+
+static bool key_is_below(const sigil_node_t *n, const uint8_t *key, size_t len)
+{
+	return n->key_len > len && memcmp(n->key, key, len) == 0;
+}
+
+void sigil_zone_classify(sigil_zone_t *zone)
+{
+	uint8_t apex_key[SIGIL_DNAME_KEY_MAXLEN];
+	size_t apex_len = 0;
+	const uint8_t *cut_key = NULL; /* innermost cut or DNAME above */
+	size_t cut_len = 0;
+
+	zone->apex_node = NULL;
+	if (zone->has_apex) {
+		apex_len = sigil_dname_key(apex_key, zone->apex);
+	}
+	for (size_t i = 0; i < zone->node_count; i++) {
+		sigil_node_t *n = zone->nodes[i];
+		n->flags &= (uint16_t)(SIGIL_NODE_SORTED | SIGIL_NODE_MERGED);
+		bool at_apex = zone->has_apex && n->key_len == apex_len &&
+		               memcmp(n->key, apex_key, apex_len) == 0;
+		if (at_apex) {
+			n->flags |= SIGIL_NODE_APEX;
+			zone->apex_node = n;
+			continue;
+		}
+		if (!zone->has_apex || !key_is_below(n, apex_key, apex_len)) {
+			n->flags |= SIGIL_NODE_OUTSIDE;
+			continue;
+		}
+		if (cut_key != NULL && key_is_below(n, cut_key, cut_len)) {
+			n->flags |= SIGIL_NODE_NONAUTH;
+			continue;
+		}
+		cut_key = NULL;
+		size_t cnt;
+		if (sigil_node_rrset(n, SIGIL_T_NS, &cnt) != NULL) {
+			n->flags |= SIGIL_NODE_DELEG;
+			if (sigil_node_rrset(n, SIGIL_T_DS, &cnt) != NULL) {
+				n->flags |= SIGIL_NODE_DS;
+			}
+			cut_key = n->key;
+			cut_len = n->key_len;
+		} else if (sigil_node_rrset(n, SIGIL_T_DNAME, &cnt) != NULL) {
+			/* Names below a DNAME are occluded; the DNAME node
+			 * itself stays authoritative. */
+			cut_key = n->key;
+			cut_len = n->key_len;
+		}
+		/* A node holding only NSEC3 (and RRSIG) is a hashed owner. */
+		bool hashed = n->rr_count > 0;
+		for (uint32_t r = 0; r < n->rr_count && hashed; r++) {
+			uint16_t t = n->rrs[r].type;
+			if (t != SIGIL_T_NSEC3 &&
+			    !(t == SIGIL_T_RRSIG &&
+			      sigil_rrsig_covered(&n->rrs[r]) == SIGIL_T_NSEC3)) {
+				hashed = false;
+			}
+		}
+		if (hashed) {
+			n->flags |= SIGIL_NODE_HASHED;
+		}
+	}
+}
+
+size_t sigil_zone_node_count(const sigil_zone_t *zone)
+{
+	return zone->node_count;
+}
+
+sigil_node_t *sigil_zone_node(const sigil_zone_t *zone, size_t i)
+{
+	return zone->nodes[i];
+}
+
+long sigil_zone_find(const sigil_zone_t *zone, const uint8_t *name)
+{
+	uint8_t key[SIGIL_DNAME_KEY_MAXLEN];
+	sigil_node_t probe = {.key = key};
+	probe.key_len = (uint16_t)sigil_dname_key(key, name);
+	size_t lo = 0, hi = zone->node_count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = node_cmp(zone->nodes[mid], &probe);
+		if (c == 0) {
+			return (long)mid;
+		}
+		if (c < 0) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return -1;
+}
+
+sigil_node_t *sigil_zone_apex_node(const sigil_zone_t *zone)
+{
+	return zone->apex_node;
+}
+
+size_t sigil_zone_rr_count(const sigil_zone_t *zone)
+{
+	return zone->rr_count;
+}
+
+size_t sigil_zone_memory(const sigil_zone_t *zone)
+{
+	return sigil_arena_size(zone->arena) + zone->chunk_bytes +
+	       zone->node_cap * sizeof(zone->nodes[0]);
+}
+
+sigil_rr_t *sigil_node_rrset(const sigil_node_t *node, uint16_t type,
+                             size_t *count)
+{
+	sigil_rr_t *first = NULL;
+	size_t n = 0;
+	for (uint32_t i = 0; i < node->rr_count; i++) {
+		if (node->rrs[i].type == type) {
+			if (first == NULL) {
+				first = &node->rrs[i];
+			}
+			n++;
+		} else if (first != NULL) {
+			break;
+		}
+	}
+	*count = n;
+	return first;
+}

@@ -1,0 +1,110 @@
+/* --ds: the parent's DS RRset must lead to a DNSKEY with the SEP flag that
+ * validly signs the DNSKEY RRset (the chain of trust into the zone). */
+#include <stdio.h>
+#include <string.h>
+
+#include "dns/load.h"
+#include "util/error.h"
+#include "verify/internal.h"
+
+int ds_check(vctx_t *v, sigil_load_error_t *err)
+{
+	int ret;
+	char origin[SIGIL_DNAME_TXT_MAXLEN];
+	sigil_zone_t *dz = sigil_zone_new();
+	sigil_load_opts_t lo = {.origin = origin};
+
+	if (dz == NULL) {
+		return SIGIL_ENOMEM;
+	}
+	sigil_dname_to_str(origin, v->apex);
+	ret = sigil_zone_load(dz, v->opts->ds_file, &lo, err);
+	if (ret == SIGIL_ENOSOA) {
+		ret = SIGIL_EOK; /* a DS file has no SOA */
+	}
+	if (ret != SIGIL_EOK) {
+		goto out;
+	}
+	ret = sigil_zone_finish(dz);
+	if (ret != SIGIL_EOK) {
+		goto out;
+	}
+	long idx = sigil_zone_find(dz, v->apex);
+	size_t nds = 0;
+	sigil_rr_t *ds = idx >= 0 ? sigil_node_rrset(sigil_zone_node(dz, (size_t)idx),
+	                                             SIGIL_T_DS, &nds)
+	                          : NULL;
+	if (nds == 0) {
+		snprintf(err->file, sizeof(err->file), "%s", v->opts->ds_file);
+		snprintf(err->message, sizeof(err->message), "%s",
+		         "no DS record for the zone apex in the file");
+		ret = SIGIL_ENOTFOUND;
+		goto out;
+	}
+
+	/* Keys whose signature over the DNSKEY RRset is valid. */
+	bool signs_dnskey[256] = {false};
+	sigil_node_t *apex = sigil_zone_apex_node(v->zone);
+	size_t nsig = 0;
+	sigil_rr_t *sigs = apex ? sigil_node_rrset(apex, SIGIL_T_RRSIG, &nsig) : NULL;
+	for (size_t i = 0; i < nsig; i++) {
+		if (sigil_rrsig_covered(&sigs[i]) == SIGIL_T_DNSKEY &&
+		    sigs[i].status == RS_VALID && sigs[i].aux > 0) {
+			signs_dnskey[sigs[i].aux - 1] = true;
+		}
+	}
+
+	bool chain_ok = false;
+	for (size_t i = 0; i < nds && ret == SIGIL_EOK; i++) {
+		const uint8_t *d = ds[i].rdata;
+		if (ds[i].rdlen < 5) {
+			continue;
+		}
+		uint16_t tag = (uint16_t)(d[0] << 8 | d[1]);
+		uint8_t alg = d[2], dtype = d[3];
+		bool matched = false, supported = true;
+		for (size_t k = 0; k < v->keys.count && k < 255; k++) {
+			const vkey_t *key = &v->keys.keys[k];
+			uint8_t dig[SIGIL_DS_MAXLEN];
+			size_t dlen = 0;
+			if (key->tag != tag || key->alg != alg) {
+				continue;
+			}
+			int r = sigil_ds_digest(dtype, v->apex, key->rdata, key->rdlen,
+			                        dig, &dlen);
+			if (r == SIGIL_EDIGEST) {
+				supported = false;
+				break;
+			}
+			if (r != SIGIL_EOK || dlen != ds[i].rdlen - 4u ||
+			    memcmp(dig, d + 4, dlen) != 0) {
+				continue;
+			}
+			matched = true;
+			if ((key->flags & SIGIL_DNSKEY_FLAG_SEP) && signs_dnskey[k]) {
+				chain_ok = true;
+			}
+		}
+		if (!supported) {
+			ret = report_add(v, SIGIL_F_DS_DIGEST_UNSUPPORTED, v->apex,
+			                 SIGIL_T_DS, tag, alg,
+			                 "DS %u uses digest type %u, which sigil "
+			                 "cannot compute",
+			                 tag, dtype);
+		} else if (!matched) {
+			ret = report_add(v, SIGIL_F_DS_UNMATCHED, v->apex, SIGIL_T_DS, tag,
+			                 alg, "DS %u (algorithm %u, digest type %u) "
+			                      "matches no DNSKEY",
+			                 tag, alg, dtype);
+		}
+	}
+	if (ret == SIGIL_EOK && !chain_ok) {
+		ret = report_add(v, SIGIL_F_DS_NO_MATCH, v->apex, SIGIL_T_DNSKEY, -1,
+		                 -1,
+		                 "no DS of the parent matches a DNSKEY with the SEP "
+		                 "flag that validly signs the DNSKEY RRset");
+	}
+out:
+	sigil_zone_free(dz);
+	return ret;
+}

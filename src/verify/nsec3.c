@@ -1,0 +1,426 @@
+/* NSEC3 chain (RFC 5155): one chain with the NSEC3PARAM's parameters,
+ * hashes in order and closed, every name that needs an NSEC3 has one with
+ * the right type bitmap, and what opt-out leaves out (RFC 5155 §7.1:
+ * insecure delegations and empty non-terminals that exist only above them)
+ * is covered by an NSEC3 with the opt-out flag.  That last property is what
+ * a validating resolver needs to accept a referral to an unsigned child. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/error.h"
+#include "verify/internal.h"
+
+typedef struct {
+	uint8_t hash[SIGIL_NSEC3_SHA1_LEN];
+	const sigil_node_t *node;
+	const uint8_t *next;
+	const uint8_t *bitmap;
+	uint16_t bmlen;
+	uint8_t next_len;
+	uint8_t flags;
+	bool matched;
+} n3entry_t;
+
+typedef struct {
+	n3entry_t *e;
+	size_t n;
+	bool any_optout;
+} chain_t;
+
+static const n3entry_t *chain_find(const chain_t *c, const uint8_t *h)
+{
+	size_t lo = 0, hi = c->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = memcmp(c->e[mid].hash, h, SIGIL_NSEC3_SHA1_LEN);
+		if (r == 0) {
+			return &c->e[mid];
+		}
+		if (r < 0) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return NULL;
+}
+
+/* The NSEC3 whose span covers h: the greatest hash below h, or the last
+ * one (its span wraps around to the first). */
+static const n3entry_t *chain_cover(const chain_t *c, const uint8_t *h)
+{
+	size_t lo = 0, hi = c->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (memcmp(c->e[mid].hash, h, SIGIL_NSEC3_SHA1_LEN) < 0) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return lo == 0 ? &c->e[c->n - 1] : &c->e[lo - 1];
+}
+
+static void hash_txt(char *out, const uint8_t *h)
+{
+	sigil_base32hex_encode(out, h, SIGIL_NSEC3_SHA1_LEN);
+}
+
+/* Checks a name that needs, may have, or must not have an NSEC3.
+ * node: the name's node (NULL for an empty non-terminal). */
+enum need { NEED_REQUIRED, NEED_OPTIONAL, NEED_FORBIDDEN };
+
+static int check_name(vctx_t *v, chain_t *c, const uint8_t *owner,
+                      const sigil_node_t *node, const uint8_t *h, enum need need)
+{
+	char msg[1200], ht[40];
+	n3entry_t *e = (n3entry_t *)chain_find(c, h);
+	const char *what = node == NULL ? "empty non-terminal"
+	                   : (node->flags & SIGIL_NODE_DELEG)
+	                           ? ((node->flags & SIGIL_NODE_DS)
+	                                      ? "secure delegation"
+	                                      : "insecure delegation")
+	                           : "authoritative name";
+	hash_txt(ht, h);
+	if (need == NEED_FORBIDDEN) {
+		if (e == NULL) {
+			return SIGIL_EOK;
+		}
+		e->matched = true;
+		return report_add(v, SIGIL_F_NSEC3_UNEXPECTED, owner, SIGIL_T_NSEC3,
+		                  -1, -1,
+		                  "NSEC3 %s exists for glue or occluded name", ht);
+	}
+	if (e != NULL) {
+		e->matched = true;
+		if (!bitmap_matches(node, e->bitmap, e->bmlen, true, msg, sizeof(msg))) {
+			return report_add(v, SIGIL_F_NSEC3_BITMAP, owner, SIGIL_T_NSEC3,
+			                  -1, -1, "NSEC3 %s of this %s: %s", ht, what, msg);
+		}
+		return SIGIL_EOK;
+	}
+	if (c->n == 0) {
+		return report_add(v, SIGIL_F_NSEC3_MISSING, owner, SIGIL_T_NSEC3, -1,
+		                  -1, "%s has no NSEC3 (hash %s): the chain is empty",
+		                  what, ht);
+	}
+	if (need == NEED_REQUIRED || !c->any_optout) {
+		return report_add(v, SIGIL_F_NSEC3_MISSING, owner, SIGIL_T_NSEC3, -1,
+		                  -1, "%s has no NSEC3 (hash %s)", what, ht);
+	}
+	const n3entry_t *cov = chain_cover(c, h);
+	if (!(cov->flags & SIGIL_NSEC3_FLAG_OPTOUT)) {
+		char ct[40];
+		hash_txt(ct, cov->hash);
+		return report_add(v, SIGIL_F_NSEC3_OPTOUT, owner, SIGIL_T_NSEC3, -1, -1,
+		                  "%s has no NSEC3 (hash %s) and the NSEC3 %s "
+		                  "covering it lacks the opt-out flag: resolvers "
+		                  "cannot prove the referral insecure",
+		                  what, ht, ct);
+	}
+	return SIGIL_EOK;
+}
+
+/* Collects the NSEC3 records of the chain named by v->n3. */
+static int collect(vctx_t *v, chain_t *c)
+{
+	int ret = SIGIL_EOK;
+	sigil_zone_t *z = v->zone;
+	size_t count = sigil_zone_node_count(z), cap = 0;
+	unsigned apex_labels = sigil_dname_labels(v->apex);
+
+	for (size_t i = 0; i < count && ret == SIGIL_EOK; i++) {
+		const sigil_node_t *n = sigil_zone_node(z, i);
+		size_t nn = 0;
+		sigil_rr_t *rrs = sigil_node_rrset(n, SIGIL_T_NSEC3, &nn);
+		if (rrs == NULL || (n->flags & SIGIL_NODE_OUTSIDE)) {
+			continue;
+		}
+		v->rep->nsec3_records += nn;
+		uint8_t h[64];
+		long hl = -1;
+		if (sigil_dname_labels(n->owner) == apex_labels + 1) {
+			hl = sigil_base32hex_decode(h, sizeof(h), (const char *)n->owner + 1,
+			                            n->owner[0]);
+		}
+		if (hl != SIGIL_NSEC3_SHA1_LEN) {
+			ret = report_add(v, SIGIL_F_NSEC3_MALFORMED, n->owner,
+			                 SIGIL_T_NSEC3, -1, -1,
+			                 "NSEC3 owner is not a base32hex SHA-1 hash "
+			                 "directly below the apex");
+			continue;
+		}
+		bool have = false;
+		for (size_t k = 0; k < nn && ret == SIGIL_EOK; k++) {
+			const uint8_t *d = rrs[k].rdata;
+			size_t len = rrs[k].rdlen;
+			size_t pos = 5;
+			if (len < 6 || pos + d[4] + 1 > len) {
+				ret = report_add(v, SIGIL_F_NSEC3_MALFORMED, n->owner,
+				                 SIGIL_T_NSEC3, -1, -1,
+				                 "NSEC3 RDATA is malformed");
+				continue;
+			}
+			uint8_t salt_len = d[4];
+			const uint8_t *salt = d + 5;
+			pos += salt_len;
+			uint8_t next_len = d[pos++];
+			if (pos + next_len > len || next_len != SIGIL_NSEC3_SHA1_LEN) {
+				ret = report_add(v, SIGIL_F_NSEC3_MALFORMED, n->owner,
+				                 SIGIL_T_NSEC3, -1, -1,
+				                 "NSEC3 next hashed owner is malformed");
+				continue;
+			}
+			uint16_t iter = (uint16_t)(d[2] << 8 | d[3]);
+			if (d[0] != v->n3.alg || iter != v->n3.iterations ||
+			    salt_len != v->n3.salt_len ||
+			    memcmp(salt, v->n3.salt, salt_len) != 0) {
+				ret = report_add(v, SIGIL_F_NSEC3_PARAMS, n->owner,
+				                 SIGIL_T_NSEC3, -1, -1,
+				                 "NSEC3 parameters (algorithm %u, %u "
+				                 "iterations, salt length %u) differ from "
+				                 "the NSEC3PARAM",
+				                 d[0], iter, salt_len);
+				continue;
+			}
+			if (have) {
+				ret = report_add(v, SIGIL_F_NSEC3_MALFORMED, n->owner,
+				                 SIGIL_T_NSEC3, -1, -1,
+				                 "several NSEC3 records at one hashed owner");
+				continue;
+			}
+			have = true;
+			if (c->n == cap) {
+				cap = cap ? cap * 2 : 1024;
+				n3entry_t *p = realloc(c->e, cap * sizeof(*p));
+				if (p == NULL) {
+					return SIGIL_ENOMEM;
+				}
+				c->e = p;
+			}
+			n3entry_t *e = &c->e[c->n++];
+			memcpy(e->hash, h, SIGIL_NSEC3_SHA1_LEN);
+			e->node = n;
+			e->flags = d[1];
+			e->next = d + pos;
+			e->next_len = next_len;
+			e->bitmap = d + pos + next_len;
+			e->bmlen = (uint16_t)(len - pos - next_len);
+			e->matched = false;
+			if (e->flags & SIGIL_NSEC3_FLAG_OPTOUT) {
+				c->any_optout = true;
+			}
+		}
+	}
+	return ret;
+}
+
+static int check_links(vctx_t *v, chain_t *c)
+{
+	int ret = SIGIL_EOK;
+	size_t optout = 0;
+	for (size_t i = 0; i < c->n && ret == SIGIL_EOK; i++) {
+		const n3entry_t *e = &c->e[i], *nx = &c->e[(i + 1) % c->n];
+		if (i + 1 < c->n && memcmp(e->hash, nx->hash, SIGIL_NSEC3_SHA1_LEN) >= 0) {
+			/* cannot happen for sorted nodes; guards the invariant */
+			return SIGIL_EINVAL;
+		}
+		if (e->flags & SIGIL_NSEC3_FLAG_OPTOUT) {
+			optout++;
+		}
+		if (memcmp(e->next, nx->hash, SIGIL_NSEC3_SHA1_LEN) != 0) {
+			char a[40], b[40];
+			hash_txt(a, e->next);
+			hash_txt(b, nx->hash);
+			ret = report_add(v, SIGIL_F_NSEC3_NEXT, e->node->owner,
+			                 SIGIL_T_NSEC3, -1, -1,
+			                 "next hashed owner is %s; the next NSEC3 in the "
+			                 "chain is %s",
+			                 a, b);
+		}
+	}
+	if (ret == SIGIL_EOK && optout != 0 && optout != c->n) {
+		ret = report_add(v, SIGIL_F_NSEC3_OPTOUT_MIXED, v->apex,
+		                 SIGIL_T_NSEC3, -1, -1,
+		                 "%zu of %zu NSEC3 records have the opt-out flag",
+		                 optout, c->n);
+	}
+	v->rep->nsec3_optout = optout > 0;
+	return ret;
+}
+
+/* Ancestors of the current name, by label count, to find empty
+ * non-terminals: names that exist only because a descendant does. */
+typedef struct {
+	const uint8_t *key; /* key of the name that opened the entry */
+	size_t key_len;     /* length of this ancestor's key */
+	const uint8_t *owner; /* wire name (a suffix of a node owner) */
+	bool is_ent;
+	bool required; /* a descendant needs an NSEC3, so this ENT does */
+	bool used;
+} level_t;
+
+static int ent_finish(vctx_t *v, chain_t *c, level_t *l)
+{
+	if (!l->used || !l->is_ent) {
+		l->used = false;
+		return SIGIL_EOK;
+	}
+	l->used = false;
+	uint8_t h[SIGIL_NSEC3_SHA1_LEN];
+	if (sigil_nsec3_hash(v->n3.alg, v->n3.iterations, v->n3.salt,
+	                     v->n3.salt_len, l->owner, h) != SIGIL_EOK) {
+		return SIGIL_ECRYPTO;
+	}
+	return check_name(v, c, l->owner, NULL, h,
+	                  l->required ? NEED_REQUIRED : NEED_OPTIONAL);
+}
+
+/* Length of the key prefix of the ancestor with d labels. */
+static size_t key_prefix(const uint8_t *key, size_t len, unsigned d)
+{
+	size_t pos = 0;
+	for (unsigned seen = 0; pos < len; pos++) {
+		if (key[pos] == 0 && ++seen == d) {
+			return pos + 1;
+		}
+	}
+	return len;
+}
+
+static int check_names(vctx_t *v, chain_t *c)
+{
+	int ret = SIGIL_EOK;
+	sigil_zone_t *z = v->zone;
+	size_t count = sigil_zone_node_count(z);
+	unsigned apex_labels = sigil_dname_labels(v->apex);
+	level_t lv[SIGIL_DNAME_MAXLABELS + 1];
+	memset(lv, 0, sizeof(lv));
+
+	for (size_t i = 0; i < count && ret == SIGIL_EOK; i++) {
+		sigil_node_t *n = sigil_zone_node(z, i);
+		if (n->flags & (SIGIL_NODE_OUTSIDE | SIGIL_NODE_HASHED)) {
+			continue;
+		}
+		uint8_t hbuf[SIGIL_NSEC3_SHA1_LEN];
+		const uint8_t *h = n->hash;
+		if (h == NULL) {
+			if (sigil_nsec3_hash(v->n3.alg, v->n3.iterations, v->n3.salt,
+			                     v->n3.salt_len, n->owner, hbuf) != SIGIL_EOK) {
+				return SIGIL_ECRYPTO;
+			}
+			h = hbuf;
+		}
+		if (n->flags & SIGIL_NODE_NONAUTH) {
+			ret = check_name(v, c, n->owner, n, h, NEED_FORBIDDEN);
+			continue;
+		}
+		unsigned labels = sigil_dname_labels(n->owner);
+		/* Close levels that are not ancestors of n. */
+		unsigned d = apex_labels + 1;
+		for (; d < labels; d++) {
+			size_t kl = key_prefix(n->key, n->key_len, d);
+			if (!lv[d].used || lv[d].key_len != kl ||
+			    memcmp(lv[d].key, n->key, kl) != 0) {
+				break;
+			}
+		}
+		for (unsigned k = SIGIL_DNAME_MAXLABELS; k >= d && ret == SIGIL_EOK; k--) {
+			ret = ent_finish(v, c, &lv[k]);
+		}
+		/* Open the missing ancestors: empty non-terminals. */
+		for (unsigned k = d; k < labels; k++) {
+			const uint8_t *anc = n->owner;
+			for (unsigned m = labels; m > k; m--) {
+				anc += anc[0] + 1;
+			}
+			lv[k] = (level_t){.key = n->key,
+			                  .key_len = key_prefix(n->key, n->key_len, k),
+			                  .owner = anc,
+			                  .is_ent = true,
+			                  .used = true};
+		}
+		if (labels > apex_labels) {
+			lv[labels] = (level_t){.key = n->key,
+			                       .key_len = n->key_len,
+			                       .owner = n->owner,
+			                       .used = true};
+		}
+		bool insecure = (n->flags & SIGIL_NODE_DELEG) && !(n->flags & SIGIL_NODE_DS);
+		if (!insecure) {
+			for (unsigned k = apex_labels + 1; k < labels; k++) {
+				lv[k].required = true;
+			}
+		}
+		if (ret == SIGIL_EOK) {
+			ret = check_name(v, c, n->owner, n, h,
+			                 insecure ? NEED_OPTIONAL : NEED_REQUIRED);
+		}
+	}
+	for (unsigned k = SIGIL_DNAME_MAXLABELS; k > 0 && ret == SIGIL_EOK; k--) {
+		ret = ent_finish(v, c, &lv[k]);
+	}
+	for (size_t i = 0; i < c->n && ret == SIGIL_EOK; i++) {
+		if (!c->e[i].matched) {
+			ret = report_add(v, SIGIL_F_NSEC3_UNEXPECTED, c->e[i].node->owner,
+			                 SIGIL_T_NSEC3, -1, -1,
+			                 "NSEC3 matches no name in the zone");
+		}
+	}
+	return ret;
+}
+
+int nsec3_check(vctx_t *v)
+{
+	int ret;
+	chain_t c = {0};
+	sigil_node_t *apex = sigil_zone_apex_node(v->zone);
+	size_t np = 0;
+
+	if (apex != NULL) {
+		sigil_node_rrset(apex, SIGIL_T_NSEC3PARAM, &np);
+	}
+	if (!v->n3.enabled) {
+		return report_add(v, SIGIL_F_NSEC3PARAM, v->apex, SIGIL_T_NSEC3PARAM,
+		                  -1, -1,
+		                  np ? "no usable NSEC3PARAM (flags must be 0)"
+		                     : "NSEC3 records but no NSEC3PARAM at the apex");
+	}
+	if (np > 1 && (ret = report_add_sev(v, SIGIL_F_NSEC3PARAM, SIGIL_SEV_WARNING,
+	                                    v->apex, SIGIL_T_NSEC3PARAM, -1, -1,
+	                                    "%zu NSEC3PARAM records; the chain of "
+	                                    "the first is checked",
+	                                    np))) {
+		return ret;
+	}
+	if (v->n3.alg != SIGIL_NSEC3_HASH_SHA1) {
+		return report_add(v, SIGIL_F_NSEC3PARAM, v->apex, SIGIL_T_NSEC3PARAM,
+		                  -1, -1, "NSEC3 hash algorithm %u is not supported",
+		                  v->n3.alg);
+	}
+	if (v->n3.iterations > 0 &&
+	    (ret = report_add(v, SIGIL_F_NSEC3_ITERATIONS, v->apex,
+	                      SIGIL_T_NSEC3PARAM, -1, -1,
+	                      "%u NSEC3 iterations; RFC 9276 asks for 0 (resolvers "
+	                      "may treat high counts as insecure)",
+	                      v->n3.iterations))) {
+		return ret;
+	}
+	if (v->n3.salt_len > 0 &&
+	    (ret = report_add(v, SIGIL_F_NSEC3_SALT, v->apex, SIGIL_T_NSEC3PARAM,
+	                      -1, -1,
+	                      "NSEC3 salt of %u bytes; RFC 9276 asks for none",
+	                      v->n3.salt_len))) {
+		return ret;
+	}
+	ret = collect(v, &c);
+	if (ret == SIGIL_EOK) {
+		ret = check_links(v, &c);
+	}
+	if (ret == SIGIL_EOK) {
+		ret = check_names(v, &c);
+	}
+	free(c.e);
+	return ret;
+}

@@ -1,0 +1,327 @@
+/* The validator's driver: loads the zone while worker threads check the
+ * signatures of every finished node, then runs the ordered checks. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dns/load.h"
+#include "util/error.h"
+#include "verify/internal.h"
+
+#define BATCH 64
+
+typedef struct {
+	vctx_t *v;
+	worker_scratch_t *ws;
+	bool sweep; /* second pass: walk all nodes instead of the queue */
+} worker_arg_t;
+
+static double now_sec(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void *worker_pipeline(void *p)
+{
+	worker_arg_t *a = p;
+	vctx_t *v = a->v;
+	sigil_node_t *batch[BATCH];
+
+	for (;;) {
+		size_t n = 0;
+		pthread_mutex_lock(&v->lock);
+		while (!v->load_done && !(v->keys_ready && v->q_head < v->q_len)) {
+			pthread_cond_wait(&v->cond, &v->lock);
+		}
+		if (!v->keys_ready || v->q_head == v->q_len) {
+			pthread_mutex_unlock(&v->lock);
+			break; /* loading is over: the rest is the sweep's */
+		}
+		while (n < BATCH && v->q_head < v->q_len) {
+			batch[n++] = v->queue[v->q_head++];
+		}
+		pthread_mutex_unlock(&v->lock);
+		for (size_t i = 0; i < n; i++) {
+			sigs_check_node(v, a->ws, batch[i]);
+		}
+	}
+	return NULL;
+}
+
+static void *worker_sweep(void *p)
+{
+	worker_arg_t *a = p;
+	vctx_t *v = a->v;
+	size_t count = sigil_zone_node_count(v->zone);
+
+	for (;;) {
+		size_t i = atomic_fetch_add(&v->next_index, BATCH);
+		if (i >= count) {
+			break;
+		}
+		size_t end = i + BATCH < count ? i + BATCH : count;
+		for (; i < end; i++) {
+			sigs_check_node(v, a->ws, sigil_zone_node(v->zone, i));
+		}
+	}
+	return NULL;
+}
+
+/* Takes the key set and NSEC3 parameters from an apex node. */
+static int apex_setup(vctx_t *v, sigil_node_t *apex)
+{
+	keyset_free(&v->keys);
+	sigil_node_sort(apex);
+	int ret = keyset_build(&v->keys, apex);
+	nsec3_params_from_apex(&v->n3, apex);
+	v->apex_seen = apex;
+	return ret;
+}
+
+/* Moves the loader's pending nodes to the shared queue: one lock and one
+ * wake-up per batch, not per node. */
+static void flush_pending(vctx_t *v)
+{
+	if (v->pending_len == 0) {
+		return;
+	}
+	pthread_mutex_lock(&v->lock);
+	if (v->q_len + v->pending_len > v->q_cap) {
+		size_t cap = v->q_cap ? v->q_cap : 65536;
+		while (cap < v->q_len + v->pending_len) {
+			cap *= 2;
+		}
+		sigil_node_t **q = realloc(v->queue, cap * sizeof(*q));
+		if (q == NULL) {
+			/* The sweep after loading checks what the queue dropped. */
+			pthread_mutex_unlock(&v->lock);
+			v->pending_len = 0;
+			return;
+		}
+		v->queue = q;
+		v->q_cap = cap;
+	}
+	memcpy(v->queue + v->q_len, v->pending, v->pending_len * sizeof(*v->pending));
+	v->q_len += v->pending_len;
+	v->pending_len = 0;
+	if (v->keys_ready) {
+		pthread_cond_broadcast(&v->cond);
+	}
+	pthread_mutex_unlock(&v->lock);
+}
+
+static void on_node(void *ctx, sigil_node_t *node)
+{
+	vctx_t *v = ctx;
+	const uint8_t *apex = sigil_zone_apex(v->zone);
+
+	if (!v->keys_ready && apex != NULL && sigil_dname_equal(node->owner, apex)) {
+		memcpy(v->apex, apex, sigil_dname_len(apex));
+		if (apex_setup(v, node) == SIGIL_EOK) {
+			pthread_mutex_lock(&v->lock);
+			v->keys_ready = true;
+			pthread_mutex_unlock(&v->lock);
+		}
+	}
+	v->pending[v->pending_len++] = node;
+	if (v->pending_len == PENDING) {
+		flush_pending(v);
+	}
+}
+
+static int run_threads(vctx_t *v, worker_arg_t *args, void *(*fn)(void *))
+{
+	unsigned started = 0;
+	int ret = SIGIL_EOK;
+	for (unsigned i = 0; i < v->nthreads; i++) {
+		if (pthread_create(&v->threads[i], NULL, fn, &args[i]) != 0) {
+			ret = SIGIL_ETHREAD;
+			break;
+		}
+		started++;
+	}
+	if (started == 0) {
+		fn(&args[0]); /* no thread at all: do the work here */
+	}
+	(void)ret;
+	return started;
+}
+
+static void join_threads(vctx_t *v, unsigned started)
+{
+	for (unsigned i = 0; i < started; i++) {
+		pthread_join(v->threads[i], NULL);
+	}
+}
+
+/* True when sigil's key set must be rebuilt after all nodes are known:
+ * the apex appeared in several places, or later than the data. */
+static bool apex_changed(vctx_t *v, sigil_node_t *apex)
+{
+	return !v->keys_ready || apex != v->apex_seen ||
+	       (apex->flags & SIGIL_NODE_MERGED);
+}
+
+static void reset_all(vctx_t *v)
+{
+	sigil_zone_t *z = v->zone;
+	for (size_t i = 0; i < sigil_zone_node_count(z); i++) {
+		sigil_node_t *n = sigil_zone_node(z, i);
+		n->hash = NULL;
+		for (uint32_t k = 0; k < n->rr_count; k++) {
+			n->rrs[k].status = RS_UNCHECKED;
+			n->rrs[k].aux = 0;
+			n->rrs[k].aux2 = 0;
+		}
+	}
+}
+
+static int denial_check(vctx_t *v)
+{
+	sigil_zone_t *z = v->zone;
+	bool nsec = false, nsec3 = v->n3.enabled;
+	for (size_t i = 0; i < sigil_zone_node_count(z); i++) {
+		const sigil_node_t *n = sigil_zone_node(z, i);
+		if (n->flags & SIGIL_NODE_OUTSIDE) {
+			continue;
+		}
+		for (uint32_t k = 0; k < n->rr_count; k++) {
+			nsec |= n->rrs[k].type == SIGIL_T_NSEC;
+			nsec3 |= n->rrs[k].type == SIGIL_T_NSEC3;
+		}
+	}
+	int ret = SIGIL_EOK;
+	if (nsec && nsec3) {
+		ret = report_add(v, SIGIL_F_DENIAL_MIXED, v->apex, 0, -1, -1,
+		                 "the zone has both NSEC and NSEC3 records");
+	} else if (!nsec && !nsec3) {
+		return report_add(v, SIGIL_F_DENIAL_NONE, v->apex, 0, -1, -1,
+		                  "the zone has neither NSEC nor NSEC3 records");
+	}
+	if (ret == SIGIL_EOK && nsec3) {
+		v->rep->denial = SIGIL_DENIAL_NSEC3;
+		v->rep->nsec3_alg = v->n3.alg;
+		v->rep->nsec3_iterations = v->n3.iterations;
+		v->rep->nsec3_salt_len = v->n3.salt_len;
+		memcpy(v->rep->nsec3_salt, v->n3.salt, v->n3.salt_len);
+		ret = nsec3_check(v);
+	}
+	if (ret == SIGIL_EOK && nsec) {
+		if (!nsec3) {
+			v->rep->denial = SIGIL_DENIAL_NSEC;
+		}
+		ret = nsec_check(v);
+	}
+	return ret;
+}
+
+int sigil_verify_file(const char *path, const sigil_verify_opts_t *opts,
+                      sigil_verify_report_t **report, sigil_load_error_t *err)
+{
+	int ret;
+	double t0 = now_sec();
+	vctx_t v = {.opts = opts};
+	worker_arg_t *args = NULL;
+	unsigned started = 0;
+
+	memset(err, 0, sizeof(*err));
+	v.nthreads = opts->threads ? opts->threads : 1;
+	v.rep = calloc(1, sizeof(*v.rep));
+	v.zone = sigil_zone_new();
+	v.threads = calloc(v.nthreads, sizeof(*v.threads));
+	v.scratch = calloc(v.nthreads, sizeof(*v.scratch));
+	args = calloc(v.nthreads, sizeof(*args));
+	pthread_mutex_init(&v.lock, NULL);
+	pthread_cond_init(&v.cond, NULL);
+	if (v.rep == NULL || v.zone == NULL || v.threads == NULL ||
+	    v.scratch == NULL || args == NULL) {
+		ret = SIGIL_ENOMEM;
+		goto out;
+	}
+	for (unsigned i = 0; i < v.nthreads; i++) {
+		v.scratch[i].hashes = sigil_arena_new(1u << 20);
+		if (v.scratch[i].hashes == NULL) {
+			ret = SIGIL_ENOMEM;
+			goto out;
+		}
+		args[i] = (worker_arg_t){.v = &v, .ws = &v.scratch[i]};
+	}
+	v.rep->now = opts->now;
+	v.rep->lenient = opts->lenient;
+	v.rep->expire_warn = opts->expire_warn;
+	v.rep->threads = v.nthreads;
+	v.rep->earliest_expiration = -1;
+
+	/* 1. Load, checking signatures of finished nodes meanwhile. */
+	started = (unsigned)run_threads(&v, args, worker_pipeline);
+	sigil_load_opts_t lo = {.origin = opts->origin, .on_node = on_node,
+	                        .ctx = &v};
+	ret = sigil_zone_load(v.zone, path, &lo, err);
+	flush_pending(&v);
+	pthread_mutex_lock(&v.lock);
+	v.load_done = true;
+	pthread_cond_broadcast(&v.cond);
+	pthread_mutex_unlock(&v.lock);
+	join_threads(&v, started);
+	started = 0;
+	if (ret != SIGIL_EOK) {
+		goto out;
+	}
+	v.rep->time_load = now_sec() - t0;
+
+	/* 2. Order, merge and classify; redo what the pipeline could not. */
+	if ((ret = sigil_zone_finish(v.zone)) != SIGIL_EOK) {
+		goto out;
+	}
+	sigil_zone_classify(v.zone);
+	const uint8_t *apex = sigil_zone_apex(v.zone);
+	memcpy(v.apex, apex, sigil_dname_len(apex));
+	sigil_dname_to_str(v.rep->zone, apex);
+	sigil_node_t *apex_node = sigil_zone_apex_node(v.zone);
+	if (apex_node != NULL && apex_changed(&v, apex_node)) {
+		reset_all(&v);
+		if ((ret = apex_setup(&v, apex_node)) != SIGIL_EOK) {
+			goto out;
+		}
+		v.keys_ready = true;
+	}
+	atomic_store(&v.next_index, 0);
+	started = (unsigned)run_threads(&v, args, worker_sweep);
+	join_threads(&v, started);
+	started = 0;
+
+	/* 3. Ordered checks. */
+	if ((ret = coverage_check(&v)) != SIGIL_EOK) {
+		goto out;
+	}
+	if (apex_node != NULL && (ret = denial_check(&v)) != SIGIL_EOK) {
+		goto out;
+	}
+	if (opts->ds_file != NULL && (ret = ds_check(&v, err)) != SIGIL_EOK) {
+		goto out;
+	}
+	v.rep->memory = sigil_zone_memory(v.zone);
+	v.rep->time_total = now_sec() - t0;
+out:
+	if (ret != SIGIL_EOK) {
+		sigil_verify_report_free(v.rep);
+		v.rep = NULL;
+	}
+	*report = v.rep;
+	keyset_free(&v.keys);
+	for (unsigned i = 0; v.scratch != NULL && i < v.nthreads; i++) {
+		sigil_buf_free(&v.scratch[i].data);
+		free(v.scratch[i].refs);
+		sigil_arena_free(v.scratch[i].hashes);
+	}
+	free(v.scratch);
+	free(v.threads);
+	free(args);
+	free(v.queue);
+	pthread_mutex_destroy(&v.lock);
+	pthread_cond_destroy(&v.cond);
+	sigil_zone_free(v.zone);
+	return ret;
+}
