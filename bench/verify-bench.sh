@@ -226,6 +226,8 @@ run() { # name tool-name args...
 
 cat "$signed" >/dev/null   # same warm page cache for everyone
 load=$(cut -d' ' -f1-3 /proc/loadavg)
+busy=$(awk -v l="${load%% *}" -v c="$ncores" 'BEGIN { print (l > c / 2) ? 1 : 0 }')
+[ "$busy" = 0 ] || echo "verify-bench: WARNING: load average $load on $ncores cores; timings will be noisy" >&2
 
 if [ -x "$SIGIL" ]; then
 	run sigil "$SIGIL" verify --time "$epoch" "$signed"
@@ -243,7 +245,7 @@ ver() { "$@" 2>&1 | head -n 1 | tr -s ' \t' ' ' | cut -c1-70 || true; }
 report() {
 	echo "sigil verify benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo "host: $(uname -n), $ncores cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
-	echo "load average before the runs: $load"
+	echo "load average before the runs: $load$([ "$busy" = 0 ] || echo " (busy machine: timings are noisy)")"
 	echo "zone: $signed"
 	echo "      $ndeleg delegations, $records records, $rrsigs RRSIGs; NSEC3 opt-out, alg 13"
 	echo "      signed by: $(mget sign_cmd)"

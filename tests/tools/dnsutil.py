@@ -220,18 +220,16 @@ def canonical_rdata(rtype, rdata):
 # Records and zone files
 
 class Rec:
-    __slots__ = ('owner', 'ttl', 'cls', 'rtype', 'rdata')
+    """One record; owner as printed, key = canonical (lower-case) owner."""
+    __slots__ = ('owner', 'key', 'ttl', 'cls', 'rtype', 'rdata')
 
     def __init__(self, owner, ttl, cls, rtype, rdata):
         self.owner = owner
+        self.key = canon_name(owner)
         self.ttl = ttl
         self.cls = cls
         self.rtype = rtype
         self.rdata = bytes(rdata)
-
-    @property
-    def key(self):
-        return canon_name(self.owner)
 
     def generic_line(self):
         return '%s\t%d\t%s\tTYPE%d\t\\# %d %s' % (
