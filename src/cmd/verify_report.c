@@ -18,9 +18,7 @@ static void fmt_time(char *out, size_t cap, int64_t t)
 
 static void fmt_duration(char *out, size_t cap, uint32_t s)
 {
-	if (s % 604800 == 0 && s > 0) {
-		snprintf(out, cap, "%uw", s / 604800);
-	} else if (s % 86400 == 0 && s > 0) {
+	if (s % 86400 == 0 && s > 0) {
 		snprintf(out, cap, "%ud", s / 86400);
 	} else if (s % 3600 == 0 && s > 0) {
 		snprintf(out, cap, "%uh", s / 3600);
@@ -107,11 +105,16 @@ void verify_report_text(FILE *out, const sigil_verify_report_t *r,
 				         k->keys);
 			}
 			if (k->published) {
+				char exp[80] = "";
+				if (k->earliest_expiration >= 0) {
+					fmt_time(t, sizeof(t), k->earliest_expiration);
+					snprintf(exp, sizeof(exp), ", first expiry %s", t);
+				}
 				fprintf(out,
 				        "  key %5u    alg %u %s, %s, %u bits%s: %" PRIu64
-				        " valid, %" PRIu64 " not valid\n",
+				        " valid, %" PRIu64 " not valid%s\n",
 				        k->tag, k->alg, alg_name(k->alg), role(k->flags),
-				        k->bits, extra, k->valid, k->invalid);
+				        k->bits, extra, k->valid, k->invalid, exp);
 			} else {
 				fprintf(out,
 				        "  key %5u    alg %u %s, not in the DNSKEY RRset: "
@@ -221,9 +224,14 @@ void verify_report_json(FILE *out, const sigil_verify_report_t *r,
 		fprintf(out,
 		        "%s{\"tag\":%u,\"algorithm\":%u,\"flags\":%u,\"bits\":%u,"
 		        "\"published\":%s,\"keys\":%u,\"valid\":%" PRIu64
-		        ",\"invalid\":%" PRIu64 "}",
+		        ",\"invalid\":%" PRIu64 ",\"earliest_expiration\":",
 		        i ? "," : "", k->tag, k->alg, k->flags, k->bits,
 		        k->published ? "true" : "false", k->keys, k->valid, k->invalid);
+		if (k->earliest_expiration >= 0) {
+			fprintf(out, "%" PRId64 "}", k->earliest_expiration);
+		} else {
+			fprintf(out, "null}");
+		}
 	}
 	fprintf(out, "],\"findings\":[");
 	for (size_t i = 0; i < r->finding_count; i++) {

@@ -27,9 +27,9 @@ struct sigil_pubkey {
 	EVP_PKEY *pkey;
 	uint8_t *rdata;
 	size_t rdlen;
-	uint64_t gen;          /* identifies the key in per-thread caches */
-	size_t siglen;         /* the only valid signature length */
-	enum sigil_md_id md;   /* prehash digest (RSA, ECDSA) */
+	uint64_t gen;        /* identifies the key in per-thread caches */
+	size_t siglen;       /* the only valid signature length */
+	enum sigil_md_id md; /* prehash digest (RSA, ECDSA) */
 	enum key_kind kind;
 	unsigned bits;
 	uint16_t tag;
@@ -122,7 +122,8 @@ static int rsa_decode(const uint8_t *k, size_t klen, unsigned min_bits,
 	}
 	ret = SIGIL_ENOMEM;
 	bld = OSSL_PARAM_BLD_new();
-	if (bld == NULL || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
+	if (bld == NULL ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
 	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e)) {
 		goto out;
 	}

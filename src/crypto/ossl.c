@@ -50,6 +50,9 @@ static void tls_destroy(void *p)
 		EVP_PKEY_CTX_free(t->slots[i].ctx);
 	}
 	free(t);
+	/* Runs in the exiting thread: a later destructor that verifies must
+	 * not find the freed state. */
+	tls_state = NULL;
 }
 
 static void tls_key_init(void)

@@ -39,6 +39,7 @@ static sigil_verify_keystat_t *keystat(vctx_t *v, uint16_t tag, uint8_t alg)
 	memset(k, 0, sizeof(*k));
 	k->tag = tag;
 	k->alg = alg;
+	k->earliest_expiration = -1;
 	for (size_t i = 0; i < v->keys.count; i++) {
 		const vkey_t *vk = &v->keys.keys[i];
 		if (vk->tag == tag && vk->alg == alg) {
@@ -269,21 +270,27 @@ static int check_rrset(vctx_t *v, const sigil_node_t *node, const sigil_rr_t *se
 				                 sig.original_ttl, set[0].ttl);
 			}
 		}
-		if (v->opts->expire_warn > 0) {
-			sigil_rrsig_t sig;
-			if (sigil_rrsig_parse(sigs[i].rdata, sigs[i].rdlen, &sig) ==
-			    SIGIL_EOK) {
-				int64_t left = sigil_rrsig_expires_in(&sig, v->opts->now);
-				if (left < (int64_t)v->opts->expire_warn) {
-					r->expiring_soon++;
-				}
-				if (!ex->have || left < ex->earliest) {
-					ex->have = true;
-					ex->earliest = left;
-					ex->node = node;
-					ex->type = type;
-					ex->tag = sig.key_tag;
-				}
+		sigil_rrsig_t sig;
+		if (sigil_rrsig_parse(sigs[i].rdata, sigs[i].rdlen, &sig) == SIGIL_EOK) {
+			int64_t left = sigil_rrsig_expires_in(&sig, v->opts->now);
+			int64_t when = (int64_t)v->opts->now + left;
+			sigil_verify_keystat_t *ks = keystat(v, sig.key_tag, sig.algorithm);
+			if (ks == NULL) {
+				return SIGIL_ENOMEM;
+			}
+			if (ks->earliest_expiration < 0 || when < ks->earliest_expiration) {
+				ks->earliest_expiration = when;
+			}
+			if (v->opts->expire_warn > 0 &&
+			    left < (int64_t)v->opts->expire_warn) {
+				r->expiring_soon++;
+			}
+			if (!ex->have || left < ex->earliest) {
+				ex->have = true;
+				ex->earliest = left;
+				ex->node = node;
+				ex->type = type;
+				ex->tag = sig.key_tag;
 			}
 		}
 	}
@@ -464,7 +471,7 @@ int coverage_check(vctx_t *v)
 		}
 	}
 	v->rep->earliest_expiration = ex.have ? (int64_t)v->opts->now + ex.earliest : -1;
-	if (v->opts->expire_warn > 0 && v->rep->expiring_soon > 0) {
+	if (v->rep->expiring_soon > 0) {
 		char t[64], name[16];
 		fmt_time(t, sizeof(t), v->rep->earliest_expiration);
 		ret = report_add(v, SIGIL_F_SIG_EXPIRES_SOON, ex.node->owner, ex.type,

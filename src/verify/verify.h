@@ -47,6 +47,7 @@ typedef struct {
 	bool published;
 	uint64_t valid;
 	uint64_t invalid;
+	int64_t earliest_expiration; /* of its valid signatures; -1: none */
 } sigil_verify_keystat_t;
 
 typedef enum {

@@ -47,8 +47,7 @@ static size_t b64(const char *in, uint8_t *out, size_t cap)
 	return (size_t)len - pad;
 }
 
-static size_t dnskey(uint8_t *out, uint16_t flags, uint8_t alg,
-                     const char *key)
+static size_t dnskey(uint8_t *out, uint16_t flags, uint8_t alg, const char *key)
 {
 	out[0] = (uint8_t)(flags >> 8);
 	out[1] = (uint8_t)flags;
@@ -99,53 +98,53 @@ struct keyvec {
 
 static const struct keyvec keys[] = {
 	{"RFC 4034 §5.4 (and RFC 4509 §2.3)", "dskey.example.com.", 256, 5,
-	 "AQOeiiR0GOMYkDshWoSKz9XzfwJr1AYtsmx3TGkJaNXVbfi/2pHm822aJ5iI9BMz"
-	 "NXxeYCmZDRD99WYwYqUSdjMmmAphXdvxegXd/M5+X7OrzKBaMbCVdFLUUh6DhweJ"
-	 "BjEVv5f2wwjM9XzcnOf+EPbtG9DMBmADjFDc2w/rljwvFw==",
-	 60485, 1024, 1, "2BB183AF5F22588179A53B0A98631FAD1A292118", 2,
-	 "D4B7D520E7BB5F0F67674A0CCEB1E3E0614B93C4F9E99B8383F6A1E4469DA50A"},
+         "AQOeiiR0GOMYkDshWoSKz9XzfwJr1AYtsmx3TGkJaNXVbfi/2pHm822aJ5iI9BMz"
+         "NXxeYCmZDRD99WYwYqUSdjMmmAphXdvxegXd/M5+X7OrzKBaMbCVdFLUUh6DhweJ"
+         "BjEVv5f2wwjM9XzcnOf+EPbtG9DMBmADjFDc2w/rljwvFw==",
+         60485, 1024, 1, "2BB183AF5F22588179A53B0A98631FAD1A292118", 2,
+         "D4B7D520E7BB5F0F67674A0CCEB1E3E0614B93C4F9E99B8383F6A1E4469DA50A"},
 	/* The §2.3 key; its tag 2642 is the one the §3.3 RRSIG refers to. */
 	{"RFC 4034 §2.3", "example.com.", 256, 5,
-	 "AQPSKmynfzW4kyBv015MUG2DeIQ3Cbl+BBZH4b/0PY1kxkmvHjcZc8nokfzj31Ga"
-	 "jIQKY+5CptLr3buXA10hWqTkF7H6RfoRqXQeogmMHfpftf6zMv1LyBUgia7za6ZE"
-	 "zOJBOztyvhjL742iU/TpPSEDhm2SNKLijfUppn1UaNvv4w==",
-	 2642, 0, 0, NULL, 0, NULL},
+         "AQPSKmynfzW4kyBv015MUG2DeIQ3Cbl+BBZH4b/0PY1kxkmvHjcZc8nokfzj31Ga"
+         "jIQKY+5CptLr3buXA10hWqTkF7H6RfoRqXQeogmMHfpftf6zMv1LyBUgia7za6ZE"
+         "zOJBOztyvhjL742iU/TpPSEDhm2SNKLijfUppn1UaNvv4w==",
+         2642, 0, 0, NULL, 0, NULL},
 	{"RFC 5702 §6.1", "example.net.", 256, 8,
-	 "AwEAAcFcGsaxxdgiuuGmCkVImy4h99CqT7jwY3pexPGcnUFtR2Fh36BponcwtkZ4"
-	 "cAgtvd4Qs8PkxUdp6p/DlUmObdk=",
-	 9033, 512, 0, NULL, 0, NULL},
+         "AwEAAcFcGsaxxdgiuuGmCkVImy4h99CqT7jwY3pexPGcnUFtR2Fh36BponcwtkZ4"
+         "cAgtvd4Qs8PkxUdp6p/DlUmObdk=",
+         9033, 512, 0, NULL, 0, NULL},
 	{"RFC 5702 §6.2", "example.net.", 256, 10,
-	 "AwEAAdHoNTOW+et86KuJOWRDp1pndvwb6Y83nSVXXyLA3DLroROUkN6X0O6pnWnj"
-	 "JQujX/AyhqFDxj13tOnD9u/1kTg7cV6rklMrZDtJCQ5PCl/D7QNPsgVsMu1J2Q8g"
-	 "pMpztNFLpPBz1bWXjDtaR7ZQBlZ3PFY12ZTSncorffcGmhOL",
-	 3740, 1024, 0, NULL, 0, NULL},
+         "AwEAAdHoNTOW+et86KuJOWRDp1pndvwb6Y83nSVXXyLA3DLroROUkN6X0O6pnWnj"
+         "JQujX/AyhqFDxj13tOnD9u/1kTg7cV6rklMrZDtJCQ5PCl/D7QNPsgVsMu1J2Q8g"
+         "pMpztNFLpPBz1bWXjDtaR7ZQBlZ3PFY12ZTSncorffcGmhOL",
+         3740, 1024, 0, NULL, 0, NULL},
 	{"RFC 6605 §6.1", "example.net.", 257, 13,
-	 "GojIhhXUN/u4v54ZQqGSnyhWJwaubCvTmeexv7bR6edbkrSqQpF64cYbcB7wNcP+"
-	 "e+MAnLr+Wi9xMWyQLc8NAA==",
-	 55648, 256, 2,
-	 "b4c8c1fe2e7477127b27115656ad6256f424625bf5c1e2770ce6d6e37df61d17",
-	 0, NULL},
+         "GojIhhXUN/u4v54ZQqGSnyhWJwaubCvTmeexv7bR6edbkrSqQpF64cYbcB7wNcP+"
+         "e+MAnLr+Wi9xMWyQLc8NAA==",
+         55648, 256, 2,
+         "b4c8c1fe2e7477127b27115656ad6256f424625bf5c1e2770ce6d6e37df61d17", 0,
+         NULL},
 	{"RFC 6605 §6.2", "example.net.", 257, 14,
-	 "xKYaNhWdGOfJ+nPrL8/arkwf2EY3MDJ+SErKivBVSum1w/egsXvSADtNJhyem5RC"
-	 "OpgQ6K8X1DRSEkrbYQ+OB+v8/uX45NBwY8rp65F6Glur8I/mlVNgF6W/qTI37m40",
-	 10771, 384, 4,
-	 "72d7b62976ce06438e9c0bf319013cf801f09ecc84b8d7e9495f27e305c6a9b0"
-	 "563a9b5f4d288405c3008a946df983d6",
-	 0, NULL},
+         "xKYaNhWdGOfJ+nPrL8/arkwf2EY3MDJ+SErKivBVSum1w/egsXvSADtNJhyem5RC"
+         "OpgQ6K8X1DRSEkrbYQ+OB+v8/uX45NBwY8rp65F6Glur8I/mlVNgF6W/qTI37m40",
+         10771, 384, 4,
+         "72d7b62976ce06438e9c0bf319013cf801f09ecc84b8d7e9495f27e305c6a9b0"
+         "563a9b5f4d288405c3008a946df983d6",
+         0, NULL},
 	{"RFC 8080 §6.1 example 1", "example.com.", 257, 15,
-	 "l02Woi0iS8Aa25FQkUd9RMzZHJpBoRQwAQEX1SxZJA4=", 3613, 256, 2,
-	 "3aa5ab37efce57f737fc1627013fee07bdf241bd10f3b1964ab55c78e79a304b",
-	 0, NULL},
+         "l02Woi0iS8Aa25FQkUd9RMzZHJpBoRQwAQEX1SxZJA4=", 3613, 256, 2,
+         "3aa5ab37efce57f737fc1627013fee07bdf241bd10f3b1964ab55c78e79a304b", 0,
+         NULL},
 	{"RFC 8080 §6.1 example 2", "example.com.", 257, 15,
-	 "zPnZ/QwEe7S8C5SPz2OfS5RR40ATk2/rYnE9xHIEijs=", 35217, 256, 2,
-	 "401781b934e392de492ec77ae2e15d70f6575a1c0bc59c5275c04ebe80c6614c",
-	 0, NULL},
+         "zPnZ/QwEe7S8C5SPz2OfS5RR40ATk2/rYnE9xHIEijs=", 35217, 256, 2,
+         "401781b934e392de492ec77ae2e15d70f6575a1c0bc59c5275c04ebe80c6614c", 0,
+         NULL},
 	{"RFC 8080 §6.2 example 1", "example.com.", 257, 16,
-	 "3kgROaDjrh0H2iuixWBrc8g2EpBBLCdGzHmn+G2MpTPhpj/OiBVHHSfPodx1FYYU"
-	 "cJKm1MDpJtIA",
-	 9713, 456, 2,
-	 "6ccf18d5bc5d7fc2fceb1d59d17321402f2aa8d368048db93dd811f5cb2b19c7",
-	 0, NULL},
+         "3kgROaDjrh0H2iuixWBrc8g2EpBBLCdGzHmn+G2MpTPhpj/OiBVHHSfPodx1FYYU"
+         "cJKm1MDpJtIA",
+         9713, 456, 2,
+         "6ccf18d5bc5d7fc2fceb1d59d17321402f2aa8d368048db93dd811f5cb2b19c7", 0,
+         NULL},
 };
 
 /* An RRSIG example: the RRset is one RR at owner. */
@@ -168,46 +167,46 @@ struct sigvec {
 
 static const struct sigvec sigs[] = {
 	{"RFC 5702 §6.1 RSASHA256", "www.example.net.", 1, "c000025b", 256, 8,
-	 "AwEAAcFcGsaxxdgiuuGmCkVImy4h99CqT7jwY3pexPGcnUFtR2Fh36BponcwtkZ4"
-	 "cAgtvd4Qs8PkxUdp6p/DlUmObdk=",
-	 3, 3600, "20300101000000", "20000101000000", 9033, "example.net.",
-	 "kRCOH6u7l0QGy9qpC9l1sLncJcOKFLJ7GhiUOibu4teYp5VE9RncriShZNz85mwl"
-	 "MgNEacFYK/lPtPiVYP4bwg=="},
+         "AwEAAcFcGsaxxdgiuuGmCkVImy4h99CqT7jwY3pexPGcnUFtR2Fh36BponcwtkZ4"
+         "cAgtvd4Qs8PkxUdp6p/DlUmObdk=",
+         3, 3600, "20300101000000", "20000101000000", 9033, "example.net.",
+         "kRCOH6u7l0QGy9qpC9l1sLncJcOKFLJ7GhiUOibu4teYp5VE9RncriShZNz85mwl"
+         "MgNEacFYK/lPtPiVYP4bwg=="},
 	{"RFC 5702 §6.2 RSASHA512", "www.example.net.", 1, "c000025b", 256, 10,
-	 "AwEAAdHoNTOW+et86KuJOWRDp1pndvwb6Y83nSVXXyLA3DLroROUkN6X0O6pnWnj"
-	 "JQujX/AyhqFDxj13tOnD9u/1kTg7cV6rklMrZDtJCQ5PCl/D7QNPsgVsMu1J2Q8g"
-	 "pMpztNFLpPBz1bWXjDtaR7ZQBlZ3PFY12ZTSncorffcGmhOL",
-	 3, 3600, "20300101000000", "20000101000000", 3740, "example.net.",
-	 "tsb4wnjRUDnB1BUi+t6TMTXThjVnG+eCkWqjvvjhzQL1d0YRoOe0CbxrVDYd0xDt"
-	 "suJRaeUw1ep94PzEWzr0iGYgZBWm/zpq+9fOuagYJRfDqfReKBzMweOLDiNa8iP5"
-	 "g9vMhpuv6OPlvpXwm9Sa9ZXIbNl1MBGk0fthPgxdDLw="},
+         "AwEAAdHoNTOW+et86KuJOWRDp1pndvwb6Y83nSVXXyLA3DLroROUkN6X0O6pnWnj"
+         "JQujX/AyhqFDxj13tOnD9u/1kTg7cV6rklMrZDtJCQ5PCl/D7QNPsgVsMu1J2Q8g"
+         "pMpztNFLpPBz1bWXjDtaR7ZQBlZ3PFY12ZTSncorffcGmhOL",
+         3, 3600, "20300101000000", "20000101000000", 3740, "example.net.",
+         "tsb4wnjRUDnB1BUi+t6TMTXThjVnG+eCkWqjvvjhzQL1d0YRoOe0CbxrVDYd0xDt"
+         "suJRaeUw1ep94PzEWzr0iGYgZBWm/zpq+9fOuagYJRfDqfReKBzMweOLDiNa8iP5"
+         "g9vMhpuv6OPlvpXwm9Sa9ZXIbNl1MBGk0fthPgxdDLw="},
 	{"RFC 6605 §6.1 ECDSAP256SHA256", "www.example.net.", 1, "c0000201",
-	 257, 13,
-	 "GojIhhXUN/u4v54ZQqGSnyhWJwaubCvTmeexv7bR6edbkrSqQpF64cYbcB7wNcP+"
-	 "e+MAnLr+Wi9xMWyQLc8NAA==",
-	 3, 3600, "20100909100439", "20100812100439", 55648, "example.net.",
-	 "qx6wLYqmh+l9oCKTN6qIc+bw6ya+KJ8oMz0YP107epXAyGmt+3SNruPFKG7tZoLB"
-	 "LlUzGGus7ZwmwWep666VCw=="},
+         257, 13,
+         "GojIhhXUN/u4v54ZQqGSnyhWJwaubCvTmeexv7bR6edbkrSqQpF64cYbcB7wNcP+"
+         "e+MAnLr+Wi9xMWyQLc8NAA==",
+         3, 3600, "20100909100439", "20100812100439", 55648, "example.net.",
+         "qx6wLYqmh+l9oCKTN6qIc+bw6ya+KJ8oMz0YP107epXAyGmt+3SNruPFKG7tZoLB"
+         "LlUzGGus7ZwmwWep666VCw=="},
 	{"RFC 6605 §6.2 ECDSAP384SHA384", "www.example.net.", 1, "c0000201",
-	 257, 14,
-	 "xKYaNhWdGOfJ+nPrL8/arkwf2EY3MDJ+SErKivBVSum1w/egsXvSADtNJhyem5RC"
-	 "OpgQ6K8X1DRSEkrbYQ+OB+v8/uX45NBwY8rp65F6Glur8I/mlVNgF6W/qTI37m40",
-	 3, 3600, "20100909102025", "20100812102025", 10771, "example.net.",
-	 "/L5hDKIvGDyI1fcARX3z65qrmPsVz73QD1Mr5CEqOiLP95hxQouuroGCeZOvzFax"
-	 "sT8Glr74hbavRKayJNuydCuzWTSSPdz7wnqXL5bdcJzusdnI0RSMROxxwGipWcJm"},
+         257, 14,
+         "xKYaNhWdGOfJ+nPrL8/arkwf2EY3MDJ+SErKivBVSum1w/egsXvSADtNJhyem5RC"
+         "OpgQ6K8X1DRSEkrbYQ+OB+v8/uX45NBwY8rp65F6Glur8I/mlVNgF6W/qTI37m40",
+         3, 3600, "20100909102025", "20100812102025", 10771, "example.net.",
+         "/L5hDKIvGDyI1fcARX3z65qrmPsVz73QD1Mr5CEqOiLP95hxQouuroGCeZOvzFax"
+         "sT8Glr74hbavRKayJNuydCuzWTSSPdz7wnqXL5bdcJzusdnI0RSMROxxwGipWcJm"},
 	/* MX 10 mail.example.com. */
 	{"RFC 8080 §6.1 ED25519 example 1", "example.com.", 15,
-	 "000a046d61696c076578616d706c6503636f6d00", 257, 15,
-	 "l02Woi0iS8Aa25FQkUd9RMzZHJpBoRQwAQEX1SxZJA4=", 2, 3600, "1440021600",
-	 "1438207200", 3613, "example.com.",
-	 "oL9krJun7xfBOIWcGHi7mag5/hdZrKWw15jPGrHpjQeRAvTdszaPD+QLs3fx8A4M"
-	 "3e23mRZ9VrbpMngwcrqNAg=="},
+         "000a046d61696c076578616d706c6503636f6d00", 257, 15,
+         "l02Woi0iS8Aa25FQkUd9RMzZHJpBoRQwAQEX1SxZJA4=", 2, 3600, "1440021600",
+         "1438207200", 3613, "example.com.",
+         "oL9krJun7xfBOIWcGHi7mag5/hdZrKWw15jPGrHpjQeRAvTdszaPD+QLs3fx8A4M"
+         "3e23mRZ9VrbpMngwcrqNAg=="},
 	{"RFC 8080 §6.1 ED25519 example 2", "example.com.", 15,
-	 "000a046d61696c076578616d706c6503636f6d00", 257, 15,
-	 "zPnZ/QwEe7S8C5SPz2OfS5RR40ATk2/rYnE9xHIEijs=", 2, 3600, "1440021600",
-	 "1438207200", 35217, "example.com.",
-	 "zXQ0bkYgQTEFyfLyi9QoiY6D8ZdYo4wyUhVioYZXFdT410QPRITQSqJSnzQoSm5p"
-	 "oJ7gD7AQR0O7KuI5k2pcBg=="},
+         "000a046d61696c076578616d706c6503636f6d00", 257, 15,
+         "zPnZ/QwEe7S8C5SPz2OfS5RR40ATk2/rYnE9xHIEijs=", 2, 3600, "1440021600",
+         "1438207200", 35217, "example.com.",
+         "zXQ0bkYgQTEFyfLyi9QoiY6D8ZdYo4wyUhVioYZXFdT410QPRITQSqJSnzQoSm5p"
+         "oJ7gD7AQR0O7KuI5k2pcBg=="},
 };
 
 static uint32_t when(const char *s)
@@ -350,8 +349,8 @@ static void test_keytag_alg1(void)
 {
 	/* RFC 4034 B.1: for algorithm 1 the tag is bits 8..23 of the
 	 * modulus counted from its least significant end. */
-	static const uint8_t rd[] = {0x01, 0x00, 3, 1, 1, 3, 0xaa, 0xbb,
-	                             0x12, 0x34, 0x56};
+	static const uint8_t rd[] = {0x01, 0x00, 3,    1,    1,   3,
+	                             0xaa, 0xbb, 0x12, 0x34, 0x56};
 
 	is_int(sigil_keytag(rd, sizeof(rd)), 0x1234,
 	       "key tag of an RSAMD5 key uses RFC 4034 B.1");
@@ -370,31 +369,31 @@ static void test_verify_vectors(void)
 			continue;
 		}
 		is_int(sigil_pubkey_tag(b.key), v->tag, "%s: key tag", v->src);
-		is_int(sigil_pubkey_verify(b.key, b.data.data, b.data.len, b.sig,
-		                           b.siglen),
+		is_int(sigil_pubkey_verify(b.key, b.data.data, b.data.len,
+		                           b.sig, b.siglen),
 		       SIGIL_EOK, "%s: signature verifies", v->src);
 		/* twice: the second call uses the cached context */
-		is_int(sigil_pubkey_verify(b.key, b.data.data, b.data.len, b.sig,
-		                           b.siglen),
+		is_int(sigil_pubkey_verify(b.key, b.data.data, b.data.len,
+		                           b.sig, b.siglen),
 		       SIGIL_EOK, "%s: verifies again", v->src);
 
 		b.data.data[b.data.len - 1] ^= 0x01;
-		is_int(sigil_pubkey_verify(b.key, b.data.data, b.data.len, b.sig,
-		                           b.siglen),
+		is_int(sigil_pubkey_verify(b.key, b.data.data, b.data.len,
+		                           b.sig, b.siglen),
 		       SIGIL_EBADSIG, "%s: altered data fails", v->src);
 		b.data.data[b.data.len - 1] ^= 0x01;
 
 		b.sig[b.siglen / 2] ^= 0x40;
-		is_int(sigil_pubkey_verify(b.key, b.data.data, b.data.len, b.sig,
-		                           b.siglen),
+		is_int(sigil_pubkey_verify(b.key, b.data.data, b.data.len,
+		                           b.sig, b.siglen),
 		       SIGIL_EBADSIG, "%s: altered signature fails", v->src);
 		b.sig[b.siglen / 2] ^= 0x40;
 
-		is_int(sigil_pubkey_verify(b.key, b.data.data, b.data.len, b.sig,
-		                           b.siglen - 1),
+		is_int(sigil_pubkey_verify(b.key, b.data.data, b.data.len,
+		                           b.sig, b.siglen - 1),
 		       SIGIL_EBADSIG, "%s: short signature fails", v->src);
-		is_int(sigil_pubkey_verify(b.key, b.data.data, b.data.len, b.sig,
-		                           b.siglen),
+		is_int(sigil_pubkey_verify(b.key, b.data.data, b.data.len,
+		                           b.sig, b.siglen),
 		       SIGIL_EOK, "%s: still verifies after failures", v->src);
 		unbuild(&b);
 	}
@@ -424,7 +423,8 @@ static void test_rsa_long_exponent(void)
 		is_int(sigil_pubkey_bits(key), 512, "same modulus size");
 		is_int(sigil_pubkey_verify(key, b.data.data, b.data.len, b.sig,
 		                           b.siglen),
-		       SIGIL_EOK, "3-byte exponent form verifies the signature");
+		       SIGIL_EOK,
+		       "3-byte exponent form verifies the signature");
 	}
 	sigil_pubkey_free(key);
 	unbuild(&b);
@@ -554,8 +554,10 @@ static void test_ecdsa_der_shapes(const char *group, uint8_t alg,
 	ok(seen_hi_r && seen_lo_r && seen_hi_s && seen_zero_r && seen_zero_s,
 	   "%s: r and s with high bit set and with leading zero bytes seen",
 	   group);
-	is_int(fails, 0, "%s: all %d OpenSSL signatures verify (and fail when "
-	       "altered)", group, n);
+	is_int(fails, 0,
+	       "%s: all %d OpenSSL signatures verify (and fail when "
+	       "altered)",
+	       group, n);
 	sigil_pubkey_free(key);
 	EVP_PKEY_free(pk);
 }
@@ -650,8 +652,8 @@ static void test_threads(void)
 		const BIGNUM *r, *s;
 		ECDSA_SIG *es;
 
-		EVP_PKEY_get_octet_string_param(pk, OSSL_PKEY_PARAM_PUB_KEY, pub,
-		                                sizeof(pub), &publen);
+		EVP_PKEY_get_octet_string_param(pk, OSSL_PKEY_PARAM_PUB_KEY,
+		                                pub, sizeof(pub), &publen);
 		memcpy(rd, "\x01\x00\x03\x0d", 4);
 		memcpy(rd + 4, pub + 1, 64);
 		made += sigil_pubkey_from_dnskey(rd, 68, &sh.keys[i]) ==

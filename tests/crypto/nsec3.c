@@ -26,7 +26,7 @@ static const struct {
 	{"x.y.w.example", "2vptu5timamqttgl4luu9kg21e0aor3s"},
 	{"xx.example", "t644ebqk9bibcna874givr6joj62mlhv"},
 	{"2t7b4g4vsa5smi47k61mv5bv1a22bojr.example",
-	 "kohar7mbb8dc2ce8a9qvl8hon4k53uhi"},
+         "kohar7mbb8dc2ce8a9qvl8hon4k53uhi"},
 };
 
 /* RFC 4648 §10, BASE32-HEX, padding removed and lowercased. */
@@ -47,7 +47,8 @@ static void test_appendix_a(void)
 {
 	static const uint8_t salt[] = {0xaa, 0xbb, 0xcc, 0xdd};
 
-	for (size_t i = 0; i < sizeof(appendix_a) / sizeof(appendix_a[0]); i++) {
+	for (size_t i = 0; i < sizeof(appendix_a) / sizeof(appendix_a[0]);
+	     i++) {
 		uint8_t name[SIGIL_DNAME_MAXLEN], h[SIGIL_NSEC3_SHA1_LEN];
 		uint8_t want[SIGIL_NSEC3_SHA1_LEN];
 		char txt[SIGIL_NSEC3_SHA1_LEN * 8 / 5 + 2], fqdn[300];
@@ -60,8 +61,8 @@ static void test_appendix_a(void)
 		sigil_base32hex_encode(txt, h, sizeof(h));
 		ok(ret == SIGIL_EOK && strcmp(txt, appendix_a[i].hash) == 0,
 		   "H(%s) = %s", appendix_a[i].name, appendix_a[i].hash);
-		ok(sigil_base32hex_decode(want, sizeof(want), appendix_a[i].hash,
-		                          32) == 20 &&
+		ok(sigil_base32hex_decode(want, sizeof(want),
+		                          appendix_a[i].hash, 32) == 20 &&
 		           memcmp(want, h, 20) == 0,
 		   "  decodes to the same 20 bytes");
 	}
@@ -116,10 +117,11 @@ static void test_base32hex(void)
 
 	for (size_t i = 0; i < sizeof(rfc4648) / sizeof(rfc4648[0]); i++) {
 		size_t in = strlen(rfc4648[i].in);
-		size_t n = sigil_base32hex_encode(txt, (const uint8_t *)rfc4648[i].in,
-		                                  in);
+		size_t n = sigil_base32hex_encode(
+			txt, (const uint8_t *)rfc4648[i].in, in);
 
-		ok(n == strlen(rfc4648[i].out) && strcmp(txt, rfc4648[i].out) == 0,
+		ok(n == strlen(rfc4648[i].out) &&
+		           strcmp(txt, rfc4648[i].out) == 0,
 		   "base32hex(\"%s\") = \"%s\"", rfc4648[i].in, rfc4648[i].out);
 		ok(sigil_base32hex_decode(buf, sizeof(buf), rfc4648[i].out,
 		                          strlen(rfc4648[i].out)) == (long)in &&

@@ -100,8 +100,8 @@ static const char ed_sig[] =
  *   example.com. 3600 IN MX 10 mail.example.com.
  *   RRSIG MX 15 2 3600 1440021600 1438207200 3613 example.com. */
 static const char ed_signed[] =
-	"000f 0f 02 00000e10 55d4fc60 55b94ce0 0e1d"      /* RRSIG fixed */
-	"07 6578616d706c65 03 636f6d 00"                   /* signer */
+	"000f 0f 02 00000e10 55d4fc60 55b94ce0 0e1d"        /* RRSIG fixed */
+	"07 6578616d706c65 03 636f6d 00"                    /* signer */
 	"07 6578616d706c65 03 636f6d 00 000f 0001 00000e10" /* owner.. TTL */
 	"0014 000a 04 6d61696c 07 6578616d706c65 03 636f6d 00";
 
@@ -118,7 +118,8 @@ static void test_parse(void)
 	           s.original_ttl == 3600 && s.expiration == 1440021600 &&
 	           s.inception == 1438207200 && s.key_tag == 3613,
 	   "fixed fields");
-	ok(s.signer == rd + 18 && s.signer_len == dname(signer, "example.com.") &&
+	ok(s.signer == rd + 18 &&
+	           s.signer_len == dname(signer, "example.com.") &&
 	           memcmp(s.signer, signer, s.signer_len) == 0,
 	   "signer name");
 	ok(s.signature == rd + 18 + 13 && s.signature_len == 64,
@@ -138,8 +139,8 @@ static void test_parse(void)
 }
 
 static int signed_for(sigil_buf_t *out, const uint8_t *rd, size_t rdlen,
-                      const char *owner, uint16_t type,
-                      sigil_rdata_ref_t *rrs, size_t n)
+                      const char *owner, uint16_t type, sigil_rdata_ref_t *rrs,
+                      size_t n)
 {
 	uint8_t o[256];
 	sigil_rrsig_t s;
@@ -267,7 +268,11 @@ static void test_wildcard(void)
 	sigil_buf_reset(&out);
 	is_int(signed_for(&out, rd, len, "a.z.w.example.", 15, &rr, 1),
 	       SIGIL_EOK, "Labels = owner labels: built");
-	ok(memcmp(out.data + 18 + 9, "\x01" "a\x01z\x01w\x07" "example", 14) == 0,
+	ok(memcmp(out.data + 18 + 9,
+	          "\x01"
+	          "a\x01z\x01w\x07"
+	          "example",
+	          14) == 0,
 	   "Labels = owner labels: owner kept");
 	is_int(sigil_pubkey_verify(key, out.data, out.len, s.signature,
 	                           s.signature_len),
@@ -299,8 +304,8 @@ static int build_set(sigil_buf_t *out, const char *owner, uint16_t type,
                      sigil_rdata_ref_t *rrs, size_t n)
 {
 	uint8_t rd[128], o[256];
-	size_t len = rrsig_rdata(rd, type, 13, 0, 300, 2, 1, 1, "Example.",
-	                         "AAAA");
+	size_t len =
+		rrsig_rdata(rd, type, 13, 0, 300, 2, 1, 1, "Example.", "AAAA");
 
 	dname(o, owner);
 	rd[3] = (uint8_t)sigil_dname_labels(o);
@@ -327,7 +332,10 @@ static size_t expect_set(uint8_t *out, const char *owner, uint16_t type,
 	pos += 12;
 	out[pos++] = 0;
 	out[pos++] = 1;
-	memcpy(out + pos, "\x07" "example\x00", 9);
+	memcpy(out + pos,
+	       "\x07"
+	       "example\x00",
+	       9);
 	pos += 9;
 	for (size_t i = 0; i < n; i++) {
 		memcpy(out + pos, o, olen);
@@ -349,7 +357,7 @@ static size_t expect_set(uint8_t *out, const char *owner, uint16_t type,
 static void test_order(void)
 {
 	static const uint8_t a1[] = {192, 0, 2, 1}, a2[] = {192, 0, 2, 2},
-	                     a3[] = {192, 0, 2, 3};
+			     a3[] = {192, 0, 2, 3};
 	uint8_t want[4096];
 	sigil_buf_t out = {0};
 	size_t wlen;
@@ -367,11 +375,17 @@ static void test_order(void)
 	}
 	{
 		/* NS names compare after lowercasing: NS1 == ns1 */
-		static const uint8_t n1u[] = "\x03NS1\x07" "EXAMPLE";
-		static const uint8_t n1[] = "\x03ns1\x07" "example";
-		static const uint8_t n2u[] = "\x03Ns2\x07" "example";
-		static const uint8_t n2[] = "\x03ns2\x07" "example";
-		static const uint8_t nb[] = "\x01" "b\x07" "example";
+		static const uint8_t n1u[] = "\x03NS1\x07"
+					     "EXAMPLE";
+		static const uint8_t n1[] = "\x03ns1\x07"
+					    "example";
+		static const uint8_t n2u[] = "\x03Ns2\x07"
+					     "example";
+		static const uint8_t n2[] = "\x03ns2\x07"
+					    "example";
+		static const uint8_t nb[] = "\x01"
+					    "b\x07"
+					    "example";
 		/* sizeof includes the final NUL: the root label */
 		sigil_rdata_ref_t rrs[] = {{n2u, sizeof(n2u)},
 		                           {n1u, sizeof(n1u)},
@@ -389,8 +403,12 @@ static void test_order(void)
 	{
 		/* NSEC next names keep their case (RFC 6840 §5.1), so these
 		 * two differ; 'B' (0x42) sorts before 'b' (0x62). */
-		static const uint8_t lo[] = "\x01" "b\x07" "example\x00\x00\x01\x40";
-		static const uint8_t up[] = "\x01" "B\x07" "example\x00\x00\x01\x40";
+		static const uint8_t lo[] = "\x01"
+					    "b\x07"
+					    "example\x00\x00\x01\x40";
+		static const uint8_t up[] = "\x01"
+					    "B\x07"
+					    "example\x00\x00\x01\x40";
 		sigil_rdata_ref_t rrs[] = {{lo, sizeof(lo) - 1},
 		                           {up, sizeof(up) - 1}};
 		const uint8_t *const exp[] = {up, lo};
@@ -405,7 +423,7 @@ static void test_order(void)
 	{
 		/* a shorter RDATA that is a prefix of another sorts first */
 		static const uint8_t s1[] = {0x0a}, s2[] = {0x0a, 0x00},
-		                     s3[] = {0x09, 0xff, 0xff};
+				     s3[] = {0x09, 0xff, 0xff};
 		sigil_rdata_ref_t rrs[] = {{s2, 2}, {s1, 1}, {s3, 3}};
 		const uint8_t *const exp[] = {s3, s1, s2};
 		const uint16_t lens[] = {3, 1, 2};
@@ -449,7 +467,8 @@ static void test_order(void)
 
 		sigil_buf_reset(&out);
 		is_int(build_set(&out, "x.example.", 2, rrs, 1),
-		       SIGIL_EMALFORMED, "NS RDATA with a broken name is "
+		       SIGIL_EMALFORMED,
+		       "NS RDATA with a broken name is "
 		       "malformed");
 	}
 	is_int(build_set(&out, "x.example.", 1, NULL, 0), SIGIL_EOK,
@@ -491,7 +510,7 @@ static void test_times(void)
 	s.inception = 1000;
 	s.expiration = 2000;
 	ok(sigil_rrsig_time_valid(&s, 3 * wrap + 1500), "serial arithmetic "
-	   "uses now modulo 2^32");
+	                                                "uses now modulo 2^32");
 }
 
 int main(void)

@@ -37,15 +37,9 @@ static int name_key_cmp(const uint8_t *a, const uint8_t *b)
 
 /* RFC 4034 §6.1, the example list in canonical order. */
 static const char *const rfc4034_order[] = {
-	"example.",
-	"a.example.",
-	"yljkjljk.a.example.",
-	"Z.a.example.",
-	"zABC.a.EXAMPLE.",
-	"z.example.",
-	"\\001.z.example.",
-	"*.z.example.",
-	"\\200.z.example.",
+	"example.",         "a.example.",      "yljkjljk.a.example.",
+	"Z.a.example.",     "zABC.a.EXAMPLE.", "z.example.",
+	"\\001.z.example.", "*.z.example.",    "\\200.z.example.",
 };
 #define NORDER (sizeof(rfc4034_order) / sizeof(rfc4034_order[0]))
 
@@ -55,7 +49,8 @@ static void test_rfc4034_order(void)
 	int bad_cmp = 0, bad_key = 0;
 
 	for (size_t i = 0; i < NORDER; i++) {
-		ok(wire(n[i], rfc4034_order[i]) > 0, "parse %s", rfc4034_order[i]);
+		ok(wire(n[i], rfc4034_order[i]) > 0, "parse %s",
+		   rfc4034_order[i]);
 	}
 	for (size_t i = 0; i < NORDER; i++) {
 		for (size_t j = 0; j < NORDER; j++) {
@@ -99,10 +94,12 @@ static void test_text(void)
 		is_int(len, cases[i].len, "from_str(%s) length", cases[i].in);
 		sigil_dname_to_str(txt, n);
 		is_str(txt, cases[i].out, "to_str(from_str(%s))", cases[i].in);
-		ok(sigil_dname_len(n) == len && sigil_dname_parse(n, len) == len,
+		ok(sigil_dname_len(n) == len &&
+		           sigil_dname_parse(n, len) == len,
 		   "  wire form is well formed");
 	}
-	ok(memcmp(n, "\x02\x00\xff\x00", 4) == 0, "\\000\\255 gives bytes 0, 255");
+	ok(memcmp(n, "\x02\x00\xff\x00", 4) == 0,
+	   "\\000\\255 gives bytes 0, 255");
 
 	wire(origin, "example.com.");
 	len = sigil_dname_from_str(n, "www", origin);
@@ -131,7 +128,8 @@ static void test_text(void)
 		/* 4 x (1 + 62) + 1 = 253, then 63-byte fifth label: too long */
 		buf[0] = '\0';
 		for (int i = 0; i < 4; i++) {
-			strcat(buf, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.");
+			strcat(buf, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+			            "bbbbbbbbbbbbbbbbbbbb.");
 		}
 		is_int(wire(n, buf), 253, "253-byte name is fine");
 		strcat(buf, "c.");
@@ -144,7 +142,7 @@ static void test_text(void)
 static void test_labels(void)
 {
 	uint8_t n[SIGIL_DNAME_MAXLEN], m[SIGIL_DNAME_MAXLEN],
-	        p[SIGIL_DNAME_MAXLEN];
+		p[SIGIL_DNAME_MAXLEN];
 
 	wire(n, ".");
 	ok(sigil_dname_labels(n) == 0 && sigil_dname_rrsig_labels(n) == 0,
@@ -198,9 +196,13 @@ static void test_labels(void)
 
 static void test_parse(void)
 {
-	static const uint8_t ok1[] = "\x03" "www\x07" "example";
-	static const uint8_t ptr[] = "\x03" "www\xc0\x0c";
-	static const uint8_t big[] = "\x40" "xxxx";
+	static const uint8_t ok1[] = "\x03"
+				     "www\x07"
+				     "example";
+	static const uint8_t ptr[] = "\x03"
+				     "www\xc0\x0c";
+	static const uint8_t big[] = "\x40"
+				     "xxxx";
 	uint8_t n[300];
 
 	is_int(sigil_dname_parse(ok1, sizeof(ok1)), 13, "well-formed name");
@@ -225,10 +227,9 @@ static void test_parse(void)
  * escapes (0x00, 0x01) and presentation escapes. */
 static size_t random_name(uint8_t *out, unsigned *seed)
 {
-	static const uint8_t alpha[] = {0x00, 0x01, 0x02, 'A', 'a', 'B', 'b',
-	                                'Z', 'z', '[', '`', '*', '-', '.',
-	                                '\\', '"', ' ', 0x7f, 0x80, 0xc1,
-	                                0xe1, 0xff};
+	static const uint8_t alpha[] = {
+		0x00, 0x01, 0x02, 'A',  'a', 'B', 'b',  'Z',  'z',  '[',  '`',
+		'*',  '-',  '.',  '\\', '"', ' ', 0x7f, 0x80, 0xc1, 0xe1, 0xff};
 	unsigned labels = (unsigned)rand_r(seed) % 5;
 	size_t pos = 0;
 
@@ -237,7 +238,8 @@ static size_t random_name(uint8_t *out, unsigned *seed)
 
 		out[pos++] = (uint8_t)len;
 		for (unsigned i = 0; i < len; i++) {
-			out[pos++] = alpha[(unsigned)rand_r(seed) % sizeof(alpha)];
+			out[pos++] =
+				alpha[(unsigned)rand_r(seed) % sizeof(alpha)];
 		}
 	}
 	out[pos++] = 0;
@@ -267,8 +269,10 @@ static void test_random(void)
 			int c = sign(sigil_dname_cmp(names[i], names[j]));
 
 			bad_order += c != name_key_cmp(names[i], names[j]);
-			bad_eq += (c == 0) != sigil_dname_equal(names[i], names[j]);
-			bad_sym += c != -sign(sigil_dname_cmp(names[j], names[i]));
+			bad_eq += (c == 0) !=
+			          sigil_dname_equal(names[i], names[j]);
+			bad_sym +=
+				c != -sign(sigil_dname_cmp(names[j], names[i]));
 		}
 	}
 	is_int(bad_order, 0, "sort key order equals sigil_dname_cmp order");
@@ -288,7 +292,8 @@ static void test_random(void)
 			memcpy(parent, p, sigil_dname_len(p));
 			lp = sigil_dname_key(kp, parent);
 			bad_prefix += lp >= ln || memcmp(kn, kp, lp) != 0;
-			bad_prefix += !sigil_dname_is_subdomain(names[i], parent);
+			bad_prefix +=
+				!sigil_dname_is_subdomain(names[i], parent);
 			bad_prefix += sigil_dname_cmp(parent, names[i]) >= 0;
 		}
 	}
@@ -296,7 +301,8 @@ static void test_random(void)
 	{
 		uint8_t root[1] = {0}, k[4];
 
-		is_int(sigil_dname_key(k, root), 0, "the root has the empty key");
+		is_int(sigil_dname_key(k, root), 0,
+		       "the root has the empty key");
 	}
 }
 

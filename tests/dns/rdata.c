@@ -28,7 +28,8 @@ static void canon_case(uint16_t type, const char *in_hex, const char *want_hex,
 	           memcmp(in, orig, len) == 0,
 	   "%s", what);
 	r2 = sigil_rdata_canonicalize(type, in, in, len);
-	ok(r2 == SIGIL_EOK && memcmp(in, want, len) == 0, "%s (in place)", what);
+	ok(r2 == SIGIL_EOK && memcmp(in, want, len) == 0, "%s (in place)",
+	   what);
 }
 
 static void bad_case(uint16_t type, const char *in_hex, const char *what)
@@ -41,13 +42,13 @@ static void bad_case(uint16_t type, const char *in_hex, const char *what)
 }
 
 /* "EXAMPLE" / "example" and friends, in hex, for readability */
-#define MAIL_UP "04 4d41494c"                /* MAIL */
-#define MAIL "04 6d61696c"                   /* mail */
-#define EX_UP "07 4558414d504c45"            /* EXAMPLE */
-#define EX_MIX "07 4578614d706c65"           /* ExaMple */
-#define EX "07 6578616d706c65"               /* example */
-#define COM_UP "03 434f4d"                   /* COM */
-#define COM "03 636f6d"                      /* com */
+#define MAIL_UP "04 4d41494c"      /* MAIL */
+#define MAIL "04 6d61696c"         /* mail */
+#define EX_UP "07 4558414d504c45"  /* EXAMPLE */
+#define EX_MIX "07 4578614d706c65" /* ExaMple */
+#define EX "07 6578616d706c65"     /* example */
+#define COM_UP "03 434f4d"         /* COM */
+#define COM "03 636f6d"            /* com */
 
 static void test_canonical(void)
 {
@@ -65,9 +66,9 @@ static void test_canonical(void)
 	/* SOA: both names; 'A' bytes (0x41) in the numbers stay */
 	canon_case(6,
 	           MAIL_UP EX_UP "00" EX_MIX "00"
-	           "41414141 41414141 41414141 41414141 41414141",
+	                         "41414141 41414141 41414141 41414141 41414141",
 	           MAIL EX "00" EX "00"
-	           "41414141 41414141 41414141 41414141 41414141",
+	                   "41414141 41414141 41414141 41414141 41414141",
 	           "SOA names are lowercased, numbers untouched");
 	canon_case(14, MAIL_UP "00" EX_UP "00", MAIL "00" EX "00",
 	           "MINFO names are lowercased");
@@ -98,8 +99,10 @@ static void test_canonical(void)
 	           "41424344454647",
 	           "RRSIG signer is lowercased, signature untouched");
 	canon_case(24,
-	           "0001 0d 02 00000e10 00000002 00000001 1234" EX_UP "00" "41",
-	           "0001 0d 02 00000e10 00000002 00000001 1234" EX "00" "41",
+	           "0001 0d 02 00000e10 00000002 00000001 1234" EX_UP "00"
+	           "41",
+	           "0001 0d 02 00000e10 00000002 00000001 1234" EX "00"
+	           "41",
 	           "SIG signer is lowercased");
 	canon_case(30, EX_UP "00 4142", EX "00 4142",
 	           "NXT next name lowercased, bitmap untouched");
@@ -145,10 +148,10 @@ static void test_canonical(void)
 
 static void test_has_names(void)
 {
-	static const uint16_t yes[] = {2,  3,  4,  5,  6,  7,  8,  9,  12,
-	                               14, 15, 17, 18, 21, 24, 26, 30, 33,
-	                               35, 36, 38, 39, 46};
-	static const uint16_t no[] = {1,  13, 16, 28, 43, 47, 48, 50,
+	static const uint16_t yes[] = {2,  3,  4,  5,  6,  7,  8,  9,
+	                               12, 14, 15, 17, 18, 21, 24, 26,
+	                               30, 33, 35, 36, 38, 39, 46};
+	static const uint16_t no[] = {1,  13, 16, 28, 43, 47,    48, 50,
 	                              51, 52, 64, 65, 99, 65280, 0};
 	int bad = 0;
 
@@ -166,7 +169,7 @@ static void test_has_names(void)
 static void test_cmp(void)
 {
 	static const uint8_t a[] = {1, 2, 3}, b[] = {1, 2, 4}, c[] = {1, 2},
-	                     hi[] = {0x80}, lo[] = {0x7f};
+			     hi[] = {0x80}, lo[] = {0x7f};
 
 	ok(sigil_rdata_cmp(a, 3, b, 3) < 0 && sigil_rdata_cmp(b, 3, a, 3) > 0,
 	   "octet order");
@@ -174,7 +177,8 @@ static void test_cmp(void)
 	ok(sigil_rdata_cmp(c, 2, a, 3) < 0 && sigil_rdata_cmp(a, 3, c, 2) > 0,
 	   "a prefix sorts first");
 	ok(sigil_rdata_cmp(lo, 1, hi, 1) < 0, "octets compare unsigned");
-	ok(sigil_rdata_cmp(NULL, 0, a, 3) < 0 && sigil_rdata_cmp(NULL, 0, NULL, 0) == 0,
+	ok(sigil_rdata_cmp(NULL, 0, a, 3) < 0 &&
+	           sigil_rdata_cmp(NULL, 0, NULL, 0) == 0,
 	   "empty RDATA sorts first");
 }
 
@@ -186,7 +190,8 @@ static void test_names(void)
 	is_str(sigil_rrtype_name(2, buf), "NS", "type 2 is NS");
 	is_str(sigil_rrtype_name(46, buf), "RRSIG", "type 46 is RRSIG");
 	is_str(sigil_rrtype_name(50, buf), "NSEC3", "type 50 is NSEC3");
-	is_str(sigil_rrtype_name(51, buf), "NSEC3PARAM", "type 51 is NSEC3PARAM");
+	is_str(sigil_rrtype_name(51, buf), "NSEC3PARAM",
+	       "type 51 is NSEC3PARAM");
 	is_str(sigil_rrtype_name(63, buf), "ZONEMD", "type 63 is ZONEMD");
 	is_str(sigil_rrtype_name(38, buf), "TYPE38",
 	       "type 38 (A6) in RFC 3597 form, as libzscanner reads it");
