@@ -174,6 +174,12 @@ static int report_sig(vctx_t *v, const sigil_node_t *node, const sigil_rr_t *rr,
 		return report_add_sev(v, SIGIL_F_SIG_REVOKED_KEY, sev, node->owner,
 		                      covered, tag, alg,
 		                      "RRSIG made by revoked key %d", tag);
+	case RS_BADTIMES:
+		return report_add_sev(v, SIGIL_F_SIG_BAD_TIMES, sev, node->owner,
+		                      covered, tag, alg,
+		                      "RRSIG by key %d expires (%u) before its "
+		                      "inception (%u)",
+		                      tag, sig.expiration, sig.inception);
 	case RS_MALFORMED:
 		return report_add_sev(v, SIGIL_F_SIG_MALFORMED, sev, node->owner,
 		                      covered, tag, alg, "RRSIG RDATA is malformed");

@@ -28,6 +28,7 @@ enum rrsig_status {
 	RS_UNSUPPORTED, /* algorithm sigil cannot verify */
 	RS_NORRSET,     /* covers a type absent at the name */
 	RS_REVOKED,     /* only a revoked key matches, outside the DNSKEY RRset */
+	RS_BADTIMES,    /* verifies, but its expiration precedes its inception */
 };
 
 /* RRSIG aux2 bits */

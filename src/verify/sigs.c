@@ -83,6 +83,10 @@ static uint8_t check_one(vctx_t *v, worker_scratch_t *ws, sigil_node_t *node,
 		if (sigil_pubkey_verify(key->key, ws->data.data, ws->data.len,
 		                        sig.signature, sig.signature_len) == SIGIL_EOK) {
 			sigrr->aux = (uint8_t)(k + 1 > 255 ? 255 : k + 1);
+			/* RFC 4034 3.1.5: serial number arithmetic */
+			if ((int32_t)(sig.expiration - sig.inception) < 0) {
+				return RS_BADTIMES;
+			}
 			if (!sigil_rrsig_time_valid(&sig, v->opts->now)) {
 				return sigil_rrsig_expires_in(&sig, v->opts->now) < 0
 				               ? RS_EXPIRED
