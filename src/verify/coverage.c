@@ -189,6 +189,16 @@ static int report_sig(vctx_t *v, const sigil_node_t *node, const sigil_rr_t *rr,
 	}
 }
 
+static bool any_sep_key(const vctx_t *v)
+{
+	for (size_t k = 0; k < v->keys.count; k++) {
+		if (v->keys.keys[k].flags & SIGIL_DNSKEY_FLAG_SEP) {
+			return true;
+		}
+	}
+	return false;
+}
+
 struct expiry {
 	int64_t earliest; /* seconds from now */
 	const sigil_node_t *node;
@@ -238,8 +248,16 @@ static int check_rrset(vctx_t *v, const sigil_node_t *node, const sigil_rr_t *se
 		return ret;
 	}
 	if (nsigs == 0) {
-		return report_add(v, SIGIL_F_RRSET_UNSIGNED, node->owner, type, -1, -1,
-		                  "RRset has no RRSIG");
+		ret = report_add(v, SIGIL_F_RRSET_UNSIGNED, node->owner, type, -1, -1,
+		                 "RRset has no RRSIG");
+		if (ret == SIGIL_EOK && type == SIGIL_T_DNSKEY &&
+		    (node->flags & SIGIL_NODE_APEX) && any_sep_key(v)) {
+			ret = report_add(v, SIGIL_F_DNSKEY_NOT_SEP_SIGNED, node->owner,
+			                 type, -1, -1,
+			                 "DNSKEY RRset has no valid signature by a "
+			                 "key with the SEP flag (KSK)");
+		}
+		return ret;
 	}
 
 	size_t valid = 0;
@@ -316,11 +334,7 @@ static int check_rrset(vctx_t *v, const sigil_node_t *node, const sigil_rr_t *se
 	}
 	if (ret == SIGIL_EOK && type == SIGIL_T_DNSKEY &&
 	    (node->flags & SIGIL_NODE_APEX) && !sep_valid) {
-		bool any_sep = false;
-		for (size_t k = 0; k < v->keys.count; k++) {
-			any_sep |= (v->keys.keys[k].flags & SIGIL_DNSKEY_FLAG_SEP) != 0;
-		}
-		if (any_sep) {
+		if (any_sep_key(v)) {
 			ret = report_add_sev(v, SIGIL_F_DNSKEY_NOT_SEP_SIGNED,
 			                     lenient && valid > 0 ? SIGIL_SEV_WARNING
 			                                          : SIGIL_SEV_ERROR,

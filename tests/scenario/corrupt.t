@@ -24,13 +24,27 @@
 #   sign-glue          sig-unexpected (glue name, type A)
 #   unsigned-ds        rrset-unsigned (type DS)
 #
+# Then the same defects at other kinds of names (VARIANTS below): a
+# mixed-case owner, a wildcard, glue two labels below the cut, occluded
+# data, the NSEC/NSEC3 RRSIG itself, the DS bit of a secure delegation's
+# bitmap, an empty non-terminal above a secure delegation, delegations
+# below empty non-terminals; and wrong-key-referral, the .de failure
+# itself: the NSEC3 (NSEC) that proves a referral to an insecure
+# delegation signed by the wrong key -> sig-bogus on that NSEC3 (NSEC).
+#
 # Controls: the tool's round trip ('none') and its own re-signing
 # ('resign') leave every zone valid (exit 0), so the defects above are the
-# only ones.  Also: flip-sig with --lenient is still an error (the RRset
-# has no valid signature left); findings are identical with --threads 1 and
-# --threads 2; --ds with a DS that matches no key is ds-no-match; a syntax
-# error in the zone file is exit 2 naming the file and line; a missing
-# file is exit 2.
+# only ones.  As an oracle for the corruption tool, Knot's kzonecheck must
+# reject every corrupted zone and accept the controls.
+#
+# Also: flip-sig with --lenient is still an error (the RRset has no valid
+# signature left); drop-ksk-sig with --ds and --lenient is still an error
+# (ds-no-match); findings are identical with --threads 1 and --threads 2;
+# --ds with a DS that matches no key is ds-no-match; a syntax error in the
+# zone file is exit 2 naming the file and line; a missing file is exit 2.
+#
+# A failing case prints the command that reproduces it and keeps its zone
+# in build/test-failures/corrupt/.
 
 import copy
 import difflib
@@ -38,8 +52,11 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 '..', 'tools'))
@@ -51,11 +68,36 @@ KINDS = ['flip-sig', 'dup-flip', 'expire-sig', 'drop-sig', 'wrong-key',
          'two-thirds', 'drop-ksk-sig', 'drop-nsec3', 'skip-secure-deleg',
          'clear-optout', 'wrong-bitmap', 'sign-glue', 'unsigned-ds']
 
+# The same defects at other kinds of names: (kind, owner, type, denial
+# modes it applies to).  Owner "hash:NAME" is the NSEC3 owner of NAME.
+VARIANTS = [
+    ('flip-sig', 'mixedcase', 'TXT', 'all'),      # mixed-case owner
+    ('expire-sig', '*.wild', 'A', 'all'),         # wildcard
+    ('wrong-key-referral', None, None, 'all'),    # .de: the referral proof
+    ('sign-glue', 'ns.sub.dom06', 'A', 'all'),    # glue two labels down
+    ('sign-glue', 'www.dom02', 'A', 'all'),       # occluded, not glue
+    ('drop-sig', 'www', 'NSEC', 'nsec'),
+    ('drop-sig', 'hash:www', 'NSEC3', 'nsec3'),
+    ('wrong-bitmap', 'dom04', 'DS', 'all'),       # denies an existing DS
+    ('drop-nsec3', 'ent-secure', None, 'nsec3'),  # ENT above a secure deleg.
+    ('skip-secure-deleg', 'sub.ent-secure', None, 'nsec3'),
+    ('clear-optout', 'sub.ent-insecure', None, 'optout'),
+]
+
+
+def variant_applies(which, denial):
+    return {'all': True, 'nsec': denial == 'nsec',
+            'nsec3': denial != 'nsec',
+            'optout': denial == 'nsec3-optout'}[which]
+
+
 tap = st.Tap()
 if not st.have_sigil():
     tap.skip_all('no sigil binary at %s (set SIGIL)' % st.SIGIL)
 corpus = st.ensure_corpus(tap)
 tmp = tempfile.mkdtemp(prefix='sigil-corrupt-')
+FAILDIR = os.path.join(st.FAILDIR, 'corrupt')
+shutil.rmtree(FAILDIR, ignore_errors=True)
 keep = os.environ.get('SIGIL_TEST_KEEP')
 if keep:
     os.makedirs(keep, exist_ok=True)
@@ -69,30 +111,50 @@ def zone_records(zid):
     return copy.deepcopy(_zone_cache[zid])
 
 
-def repro(zid, kind, extra=''):
+def label(kind, owner=None, rtype=None):
+    if owner or rtype:
+        return '%s(%s)' % (kind, ' '.join(x for x in (owner, rtype) if x))
+    return kind
+
+
+def fname(zid, kind, owner=None, rtype=None):
+    f = '%s-%s' % (zid, kind)
+    for x in (owner, rtype):
+        if x:
+            f += '-' + x.replace('*', 'star').replace(':', '_')
+    return f + '.zone'
+
+
+def repro(zid, kind, extra='', owner=None, rtype=None):
     meta = corpus.meta(zid)
-    return ('reproduce: tests/tools/corrupt %s %s /tmp/%s-%s.zone && '
-            '%s verify --json --max-findings 0 --time %d%s /tmp/%s-%s.zone'
-            % (kind, os.path.relpath(corpus.signed(zid), st.ROOT), zid, kind,
-               st.SIGIL, meta['check_time'], extra, zid, kind))
+    opts = ''
+    if owner:
+        opts += " --owner '%s'" % owner
+    if rtype:
+        opts += ' --type %s' % rtype
+    f = '/tmp/' + fname(zid, kind, owner, rtype)
+    return ('reproduce: tests/tools/corrupt%s %s %s %s && '
+            '%s verify --json --max-findings 0 --time %d%s %s'
+            % (opts, kind, os.path.relpath(corpus.signed(zid), st.ROOT), f,
+               st.SIGIL, meta['check_time'], extra, f))
 
 
 def keep_file(path, failed):
     if keep:
         shutil.copy(path, keep)
     if failed:
-        os.makedirs(st.FAILDIR, exist_ok=True)
-        shutil.copy(path, st.FAILDIR)
-        return 'kept: %s' % os.path.join(st.FAILDIR, os.path.basename(path))
+        os.makedirs(FAILDIR, exist_ok=True)
+        shutil.copy(path, FAILDIR)
+        return 'kept: %s' % os.path.join(FAILDIR, os.path.basename(path))
     return ''
 
 
-def make(zid, kind):
+def make(zid, kind, owner=None, rtype=None):
     """Corrupt zone zid; returns (path, expected lines) or raises."""
     meta = corpus.meta(zid)
     recs = zone_records(zid)
-    exp = corruptlib.apply(kind, recs, meta, corpus.zdir(zid))
-    path = os.path.join(tmp, '%s-%s.zone' % (zid, kind))
+    exp = corruptlib.apply(kind, recs, meta, corpus.zdir(zid), owner, rtype)
+    path = os.path.join(tmp, fname(zid, kind, owner, rtype))
     du.write_zone(recs, path)
     return path, exp
 
@@ -110,25 +172,36 @@ def check_expected(r, exp_lines, severity='error'):
 def case(item):
     """One (zone, kind) case; returns a list of (ok, name, diag)."""
     try:
-        return case_(item)
+        return case_(*item)
     except Exception:  # a bug in this test: report it as a failure
         import traceback
-        return [(False, '%s %s: test ran' % (item[1], item[0]),
+        return [(False, '%s %s: test ran' % (label(*item[1:]), item[0]),
                  traceback.format_exc())]
 
 
-def case_(item):
-    zid, kind = item
+def case_(zid, kind, owner=None, rtype=None):
     meta = corpus.meta(zid)
     t = meta['check_time']
-    name = '%s %s' % (kind, zid)
+    name = '%s %s' % (label(kind, owner, rtype), zid)
+
+    def repro_(extra=''):
+        return repro(zid, kind, extra, owner, rtype)
     try:
-        path, exp = make(zid, kind)
+        path, exp = make(zid, kind, owner, rtype)
     except corruptlib.NotApplicable as e:
         return [(False, name + ': corruption applies', str(e))]
     except Exception as e:  # a bug in the test tools: say so
         return [(False, name + ': corruption made', repr(e))]
     out = []
+
+    # The peer oracle: kzonecheck must agree that the zone is (in)valid.
+    kc = subprocess.run(['kzonecheck', '-o', meta['zone'], '-d', 'on',
+                         '-t', str(t), path], stdout=subprocess.PIPE,
+                        stderr=subprocess.STDOUT)
+    control = kind in ('none', 'resign')
+    out.append(((kc.returncode == 0) == control, '%s: kzonecheck %s it' % (
+        name, 'accepts' if control else 'rejects'),
+        kc.stdout.decode(errors='replace')[-2000:]))
 
     if kind in ('none', 'resign'):
         r = st.sigil_verify(path, time=t)
@@ -136,7 +209,7 @@ def case_(item):
             and not r.errors()
         k = keep_file(path, not ok)
         out.append((ok, '%s: control, exit 0 and valid' % name,
-                    '\n'.join([r.describe(), repro(zid, kind), k])))
+                    '\n'.join([r.describe(), repro_(), k])))
         return out
 
     r = st.sigil_verify(path, time=t)
@@ -166,7 +239,7 @@ def case_(item):
                             if kind == 'two-thirds' else '; '.join(exp))
     k = keep_file(path, bool(probs))
     out.append((not probs, '%s: exit 1, %s' % (name, desc),
-                '\n'.join(probs + [r.describe(), repro(zid, kind), k])))
+                '\n'.join(probs + [r.describe(), repro_(), k])))
 
     if kind == 'dup-flip':
         r = st.sigil_verify(path, '--lenient', time=t)
@@ -179,8 +252,20 @@ def case_(item):
         k = keep_file(path, bool(probs))
         out.append((not probs, '%s --lenient: exit 0, sig-bogus as a warning'
                     % name, '\n'.join(probs + [r.describe(),
-                                               repro(zid, kind, ' --lenient'),
+                                               repro_(' --lenient'),
                                                k])))
+    if kind == 'drop-ksk-sig':
+        # With the parent's DS, the chain of trust needs the DS's key (the
+        # KSK) to sign the DNSKEY RRset: an error even with --lenient.
+        ds = os.path.join(corpus.zdir(zid), meta['ds_file'])
+        r = st.sigil_verify(path, '--ds', ds, '--lenient', time=t)
+        hit = [f for f in r.errors() if f.get('code') == 'ds-no-match']
+        ok = r.rc == 1 and bool(hit)
+        k = keep_file(path, not ok)
+        out.append((ok, '%s --ds --lenient: exit 1, ds-no-match' % name,
+                    '\n'.join([r.describe(), repro_(
+                        ' --lenient --ds %s' % os.path.relpath(ds, st.ROOT)),
+                        k])))
     if kind == 'flip-sig':
         r = st.sigil_verify(path, '--lenient', time=t)
         e = corruptlib.parse_expected(exp[0])
@@ -190,7 +275,7 @@ def case_(item):
         k = keep_file(path, not ok)
         out.append((ok, '%s --lenient: still exit 1, an error at %s %s' % (
             name, e['owner'], e['type']),
-            '\n'.join([r.describe(), repro(zid, kind, ' --lenient'), k])))
+            '\n'.join([r.describe(), repro_(' --lenient'), k])))
     return out
 
 
@@ -205,6 +290,9 @@ for zid in corpus.zones:
     for kind in ['none', 'resign'] + KINDS:
         if corruptlib.applies(kind, denial):
             items.append((zid, kind))
+    for kind, owner, rtype, which in VARIANTS:
+        if variant_applies(which, denial):
+            items.append((zid, kind, owner, rtype))
 
 for results in st.run_parallel(case, items):
     for ok, name, diag in results:
@@ -221,7 +309,9 @@ def strip_volatile(j):
     return j
 
 
-for zid in [z for z in corpus.zones if z.endswith('-a13')][:3]:
+# one zone per signer, each with another denial mode and algorithm
+for zid in [z for z in ('bind-nsec3-optout-a13', 'ldns-nsec3-a8',
+                        'knot-nsec-a15') if z in corpus.zones]:
     t = corpus.meta(zid)['check_time']
     path, exp = make(zid, 'two-thirds')
     r1 = st.sigil_verify(path, '--threads', '1', time=t)
@@ -268,6 +358,27 @@ if zs:
     tap.ok(r.rc == 2 and named,
            'syntax error at line %d: exit 2, stderr names file and line' %
            bad_line, r.describe())
+
+    # inside a multi-line record of dnssec-signzone's own output: the SOA
+    # serial line (either that line or the record's first line is right)
+    bz = [z for z in zs if z.startswith('bind-')]
+    if bz:
+        lines = open(corpus.signed(bz[0])).read().splitlines(True)
+        i = [n for n, l in enumerate(lines) if '; serial' in l][0]
+        start = max(n for n in range(i + 1) if 'SOA' in lines[n])
+        lines[i] = re.sub(r'\d+ ; serial', '20260505x1 ; serial', lines[i])
+        path = os.path.join(tmp, 'syntax-error-multiline.zone')
+        with open(path, 'w') as f:
+            f.writelines(lines)
+        r = st.sigil_verify(path, time=corpus.meta(bz[0])['check_time'])
+        named = (os.path.basename(path) in r.stderr and any(
+            re.search(r'(?<!\d)%d(?!\d)' % (n + 1), r.stderr)
+            for n in (i, start)))
+        tap.ok(r.rc == 2 and named,
+               'syntax error in a multi-line record (line %d, record from '
+               'line %d): exit 2, stderr names file and line' % (i + 1,
+                                                                 start + 1),
+               r.describe())
 
     r = st.sigil_verify(os.path.join(tmp, 'no-such.zone'))
     tap.ok(r.rc == 2 and 'no-such.zone' in r.stderr,

@@ -9,8 +9,10 @@
 #   - the peer validators accept it (ldns-verify-zone, dnssec-verify and
 #     kzonecheck): a sanity check of the corpus itself;
 #   - `sigil verify --json --time T` exits 0, says "valid": true, reports no
-#     error, counts every RRSIG of the zone as valid, and lists the KSK and
-#     ZSK with the right flags, algorithm and no invalid signature;
+#     error, counts every RRSIG of the zone as valid, reports the denial
+#     type and NSEC3 parameters and the earliest expiration the signer
+#     used, and lists the KSK and ZSK with the right flags, algorithm and
+#     no invalid signature;
 #   - the same with --ds (the KSK's DS records) exits 0;
 #   - the text report (no --json) exits 0 too.
 # T is the time the corpus was signed (signatures are valid from T - 1 day,
@@ -19,6 +21,8 @@
 import os
 import subprocess
 import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 '..', 'tools'))
@@ -67,6 +71,19 @@ def check_zone(zid):
                 '%s: sigil verify: all %d RRSIGs counted valid' % (
                     zid, meta['signatures']),
                 'summary: %s' % s))
+    den = j.get('denial') or {}
+    n3 = meta.get('nsec3')
+    want = ({'type': 'NSEC'} if n3 is None else
+            {'type': 'NSEC3', 'iterations': n3['iterations'],
+             'salt': n3['salt'], 'opt_out': n3['optout']})
+    got = {k: den.get(k) for k in want}
+    exp_ok = s.get('earliest_expiration') == meta['expiration_min']
+    res.append((got == want and exp_ok,
+                '%s: sigil verify: denial %s and earliest expiration right'
+                % (zid, ' '.join('%s=%s' % kv for kv in sorted(want.items()))),
+                'denial: expected %s, got %s\nearliest_expiration: expected '
+                '%s, got %s' % (want, den, meta['expiration_min'],
+                                s.get('earliest_expiration'))))
     keys = {k.get('tag'): k for k in j.get('keys') or []}
     kd = []
     for k in meta['keys']:
@@ -95,6 +112,14 @@ def check_zone(zid):
                 r.describe() + '\nstdout: ' + r.stdout[-1500:]))
     return res
 
+
+for zid in corpus.zones:
+    n3 = corpus.meta(zid).get('nsec3') or {}
+    if n3.get('optout') and not n3.get('insecure_delegations_omitted'):
+        tap.diag('%s: the signer set the opt-out flag but left no insecure '
+                 'delegation out of the NSEC3 chain (no opt-out span to '
+                 'check here; tests/tools/corrupt clear-optout makes one)'
+                 % zid)
 
 for zid, msg in corpus.failed:
     tap.ok(False, '%s: corpus zone built' % zid, msg)

@@ -65,7 +65,7 @@ class Zone:
 
     def remove(self, recs):
         ids = set(map(id, recs))
-        self.recs = [r for r in self.recs if id(r) not in ids]
+        self.recs[:] = [r for r in self.recs if id(r) not in ids]
 
     def nsec3params(self):
         p = [r for r in self.recs if r.rtype == 51 and r.key == self.apex]
@@ -319,14 +319,16 @@ def c_clear_optout(z, owner, rtype):
 
 def c_wrong_bitmap(z, owner, rtype):
     owner = owner or 'www.' + z.apex
+    rtype = rtype or 1          # the type removed from the bitmap
+    tn = du.type_name(rtype)
     if any(r.rtype == NSEC for r in z.recs):
         recs = [r for r in z.rrset(owner, NSEC)]
         if len(recs) != 1:
             raise NotApplicable('%d NSEC at %s' % (len(recs), owner))
         nxt, types = du.nsec_parse(recs[0].rdata)
-        if 1 not in types:
-            raise NotApplicable('no A at %s' % owner)
-        recs[0].rdata = du.nsec_rdata(nxt, [t for t in types if t != 1])
+        if rtype not in types:
+            raise NotApplicable('no %s at %s' % (tn, owner))
+        recs[0].rdata = du.nsec_rdata(nxt, [t for t in types if t != rtype])
         z.resign(z.one_sig(owner, NSEC, z.tag('zsk')))
         z.expect(owner, NSEC, 'nsec-bitmap')
     else:
@@ -335,12 +337,38 @@ def c_wrong_bitmap(z, owner, rtype):
         if len(recs) != 1:
             raise NotApplicable('%d NSEC3 for %s' % (len(recs), owner))
         n = du.Nsec3.parse(recs[0].rdata)
-        if 1 not in n.types:
-            raise NotApplicable('no A at %s' % owner)
-        n.types = [t for t in n.types if t != 1]
+        if rtype not in n.types:
+            raise NotApplicable('no %s at %s' % (tn, owner))
+        n.types = [t for t in n.types if t != rtype]
         recs[0].rdata = n.rdata()
         z.resign(z.one_sig(h_owner, NSEC3, z.tag('zsk')))
         z.expect(owner, NSEC3, 'nsec3-bitmap', alt_owner=h_owner)
+
+
+def c_wrong_key_referral(z, owner, rtype):
+    """The .de failure: the NSEC3 (or NSEC) that a referral to the insecure
+    delegation OWNER needs carries a signature by the wrong key."""
+    owner = du.canon_name(owner or 'dom02.' + z.apex)
+    dels = z.delegations()
+    if owner not in dels or dels[owner]:
+        raise NotApplicable('%s is not an insecure delegation' % owner)
+    if any(r.rtype == NSEC for r in z.recs):
+        target, ttype = owner, NSEC
+    else:
+        h_owner, h = z.nsec3_owner(owner)
+        target, ttype = None, NSEC3
+        for r in z.nsec3_records():
+            n = du.Nsec3.parse(r.rdata)
+            oh = du.b32hex_decode(r.owner.split('.')[0])
+            if oh == h or _covers(oh, n.next_hash, h):
+                target = r.key
+                if oh == h:
+                    break
+        if target is None:
+            raise RuntimeError('no NSEC3 matches or covers %s' % owner)
+    rec = z.one_sig(target, ttype, z.tag('zsk'))
+    z.rogue_sign(rec)
+    z.expect(target, ttype, 'sig-bogus', key_tag=z.tag('zsk'))
 
 
 def c_sign_glue(z, owner, rtype):
@@ -402,6 +430,7 @@ KINDS = {
     'skip-secure-deleg': c_skip_secure_deleg,
     'clear-optout': c_clear_optout,
     'wrong-bitmap': c_wrong_bitmap,
+    'wrong-key-referral': c_wrong_key_referral,
     'sign-glue': c_sign_glue,
     'unsigned-ds': c_unsigned_ds,
 }
@@ -426,8 +455,13 @@ def apply(kind, recs, meta, metadir, owner=None, rtype=None):
     """Apply kind to recs (modified in place); returns the expected
     findings as lines 'OWNER TYPE CODE [k=v ...]'.  Raises NotApplicable."""
     z = Zone(recs, meta, metadir)
+    hashed = owner and owner.startswith('hash:')
+    if hashed:
+        owner = owner[5:]
     if owner and not owner.endswith('.'):
         owner += '.' + z.apex
+    if hashed:
+        owner = z.nsec3_owner(owner)[0]
     if isinstance(rtype, str):
         rtype = du.type_code(rtype)
     KINDS[kind](z, owner, rtype)
