@@ -1,3 +1,4 @@
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,7 @@
 #include <openssl/rsa.h>
 
 #include "crypto/alg.h"
+#include "crypto/ecfast.h"
 #include "crypto/key.h"
 #include "crypto/ossl.h"
 #include "dns/name.h"
@@ -16,6 +18,11 @@
 #define DNSKEY_FIXED_LEN 4 /* flags, protocol, algorithm */
 #define DNSKEY_PROTOCOL 3
 #define RSA_MAX_BITS 16384 /* OpenSSL's own limit; bounds verify cost */
+
+/* An ECDSA key gets a precomputed table (crypto/ecfast.h) once it has
+ * verified this many signatures: building one costs ~25 ms (P-256), which
+ * only a key with many signatures (a ZSK) pays back. */
+#define ECFAST_AFTER 64
 
 enum key_kind {
 	KIND_RSA,
@@ -35,6 +42,10 @@ struct sigil_pubkey {
 	uint16_t tag;
 	uint16_t flags;
 	uint8_t alg;
+	/* The rest changes after decoding, atomically: a cache, not state. */
+	_Atomic(sigil_ecfast_t *) fast; /* ECDSA: table, once built */
+	atomic_uint fast_uses;          /* ECDSA: verifications so far */
+	atomic_int fast_claimed;        /* ECDSA: a thread builds the table */
 };
 
 uint16_t sigil_keytag(const uint8_t *rdata, size_t rdlen)
@@ -273,6 +284,7 @@ void sigil_pubkey_free(sigil_pubkey_t *key)
 		return;
 	}
 	sigil_ossl_forget(key->gen);
+	sigil_ecfast_free(atomic_load(&key->fast));
 	EVP_PKEY_free(key->pkey);
 	free(key->rdata);
 	free(key);
@@ -393,6 +405,28 @@ out:
 	return ret;
 }
 
+/* The key's fixed-base table, built by the first thread that passes
+ * ECFAST_AFTER verifications; NULL until then (EVP is used meanwhile). */
+static const sigil_ecfast_t *ecdsa_fast(const sigil_pubkey_t *ckey)
+{
+	sigil_pubkey_t *key = (sigil_pubkey_t *)ckey; /* only atomics change */
+	sigil_ecfast_t *f = atomic_load_explicit(&key->fast, memory_order_acquire);
+	int unclaimed = 0;
+
+	if (f != NULL ||
+	    atomic_fetch_add_explicit(&key->fast_uses, 1, memory_order_relaxed) <
+	            ECFAST_AFTER ||
+	    !atomic_compare_exchange_strong(&key->fast_claimed, &unclaimed, 1)) {
+		return f;
+	}
+	if (sigil_ecfast_new(key->alg, key->rdata + DNSKEY_FIXED_LEN,
+	                     key->rdlen - DNSKEY_FIXED_LEN, &f) != SIGIL_EOK) {
+		return NULL; /* EVP stays in use */
+	}
+	atomic_store_explicit(&key->fast, f, memory_order_release);
+	return f;
+}
+
 int sigil_pubkey_verify(const sigil_pubkey_t *key, const uint8_t *data,
                         size_t len, const uint8_t *sig, size_t siglen)
 {
@@ -418,6 +452,14 @@ int sigil_pubkey_verify(const sigil_pubkey_t *key, const uint8_t *data,
 	ret = sigil_ossl_digest(key->md, data, len, dgst, &dlen);
 	if (ret != SIGIL_EOK) {
 		goto out;
+	}
+	if (key->kind == KIND_ECDSA) {
+		const sigil_ecfast_t *f = ecdsa_fast(key);
+
+		if (f != NULL) {
+			ret = sigil_ecfast_verify(f, dgst, dlen, sig, siglen);
+			goto out;
+		}
 	}
 	ctx = verify_ctx(key, t);
 	if (ctx == NULL) {

@@ -82,11 +82,11 @@ static int check_name(vctx_t *v, chain_t *c, const uint8_t *owner,
 	                                      ? "secure delegation"
 	                                      : "insecure delegation")
 	                           : "authoritative name";
-	hash_txt(ht, h);
 	if (need == NEED_FORBIDDEN) {
 		if (e == NULL) {
 			return SIGIL_EOK;
 		}
+		hash_txt(ht, h);
 		e->matched = true;
 		return report_add(v, SIGIL_F_NSEC3_UNEXPECTED, owner, SIGIL_T_NSEC3,
 		                  -1, -1,
@@ -95,11 +95,18 @@ static int check_name(vctx_t *v, chain_t *c, const uint8_t *owner,
 	if (e != NULL) {
 		e->matched = true;
 		if (!bitmap_matches(node, e->bitmap, e->bmlen, true, msg, sizeof(msg))) {
+			hash_txt(ht, h);
 			return report_add(v, SIGIL_F_NSEC3_BITMAP, owner, SIGIL_T_NSEC3,
 			                  -1, -1, "NSEC3 %s of this %s: %s", ht, what, msg);
 		}
 		return SIGIL_EOK;
 	}
+	const n3entry_t *cov = c->n ? chain_cover(c, h) : NULL;
+	if (need == NEED_OPTIONAL && c->any_optout &&
+	    (cov->flags & SIGIL_NSEC3_FLAG_OPTOUT)) {
+		return SIGIL_EOK; /* left out under an opt-out span */
+	}
+	hash_txt(ht, h);
 	if (c->n == 0) {
 		return report_add(v, SIGIL_F_NSEC3_MISSING, owner, SIGIL_T_NSEC3, -1,
 		                  -1, "%s has no NSEC3 (hash %s): the chain is empty",
@@ -109,17 +116,13 @@ static int check_name(vctx_t *v, chain_t *c, const uint8_t *owner,
 		return report_add(v, SIGIL_F_NSEC3_MISSING, owner, SIGIL_T_NSEC3, -1,
 		                  -1, "%s has no NSEC3 (hash %s)", what, ht);
 	}
-	const n3entry_t *cov = chain_cover(c, h);
-	if (!(cov->flags & SIGIL_NSEC3_FLAG_OPTOUT)) {
-		char ct[40];
-		hash_txt(ct, cov->hash);
-		return report_add(v, SIGIL_F_NSEC3_OPTOUT, owner, SIGIL_T_NSEC3, -1, -1,
-		                  "%s has no NSEC3 (hash %s) and the NSEC3 %s "
-		                  "covering it lacks the opt-out flag: resolvers "
-		                  "cannot prove the referral insecure",
-		                  what, ht, ct);
-	}
-	return SIGIL_EOK;
+	char ct[40];
+	hash_txt(ct, cov->hash);
+	return report_add(v, SIGIL_F_NSEC3_OPTOUT, owner, SIGIL_T_NSEC3, -1, -1,
+	                  "%s has no NSEC3 (hash %s) and the NSEC3 %s covering "
+	                  "it lacks the opt-out flag: resolvers cannot prove the "
+	                  "referral insecure",
+	                  what, ht, ct);
 }
 
 /* Collects the NSEC3 records of the chain named by v->n3. */

@@ -280,6 +280,8 @@ int sigil_verify_file(const char *path, const sigil_verify_opts_t *opts,
 	memcpy(v.apex, apex, sigil_dname_len(apex));
 	sigil_dname_to_str(v.rep->zone, apex);
 	sigil_node_t *apex_node = sigil_zone_apex_node(v.zone);
+	double t1 = now_sec();
+	v.rep->time_order = t1 - t0 - v.rep->time_load;
 	if (apex_node != NULL && apex_changed(&v, apex_node)) {
 		reset_all(&v);
 		if ((ret = apex_setup(&v, apex_node)) != SIGIL_EOK) {
@@ -291,6 +293,9 @@ int sigil_verify_file(const char *path, const sigil_verify_opts_t *opts,
 	started = (unsigned)run_threads(&v, args, worker_sweep);
 	join_threads(&v, started);
 	started = 0;
+
+	double t2 = now_sec();
+	v.rep->time_sigs = t2 - t1;
 
 	/* 3. Ordered checks. */
 	if ((ret = coverage_check(&v)) != SIGIL_EOK) {
@@ -304,6 +309,7 @@ int sigil_verify_file(const char *path, const sigil_verify_opts_t *opts,
 	}
 	v.rep->memory = sigil_zone_memory(v.zone);
 	v.rep->time_total = now_sec() - t0;
+	v.rep->time_checks = now_sec() - t2;
 out:
 	if (ret != SIGIL_EOK) {
 		sigil_verify_report_free(v.rep);

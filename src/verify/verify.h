@@ -91,7 +91,10 @@ typedef struct {
 	size_t finding_count;
 	size_t findings_dropped; /* beyond max_findings */
 	/* timings, seconds */
-	double time_load;
+	double time_load;   /* parsing, with signature checks alongside */
+	double time_order;  /* ordering, merging, zone cuts */
+	double time_sigs;   /* signature checks left after loading */
+	double time_checks; /* coverage, chains, DS */
 	double time_total;
 	size_t memory;     /* bytes held by the zone store */
 	unsigned threads;
