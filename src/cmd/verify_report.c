@@ -197,12 +197,13 @@ void verify_report_json(FILE *out, const sigil_verify_report_t *r,
 	} else {
 		fprintf(out, "null");
 	}
+	fprintf(out, ",\"findings_dropped\":%zu}", r->findings_dropped);
 	fprintf(out,
-	        ",\"threads\":%u,\"seconds\":%.3f,\"phases\":{\"load\":%.3f,"
-	        "\"order\":%.3f,\"signatures\":%.3f,\"checks\":%.3f},"
-	        "\"store_bytes\":%zu,\"findings_dropped\":%zu}",
+	        ",\"run\":{\"threads\":%u,\"seconds\":%.3f,\"phases\":{"
+	        "\"load\":%.3f,\"order\":%.3f,\"signatures\":%.3f,"
+	        "\"checks\":%.3f},\"store_bytes\":%zu}",
 	        r->threads, r->time_total, r->time_load, r->time_order,
-	        r->time_sigs, r->time_checks, r->memory, r->findings_dropped);
+	        r->time_sigs, r->time_checks, r->memory);
 	switch (r->denial) {
 	case SIGIL_DENIAL_NSEC3:
 		salt_hex(salt, r);
