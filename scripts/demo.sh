@@ -89,8 +89,9 @@ heading "Signing with dnssec-signzone:" \
 	"NSEC3, opt-out, SHA-1, 0 iterations, no salt"
 dnssec-signzone -q -S -K keys -3 - -A -H 0 -o "$ORIGIN" \
 	-f signed.zone unsigned.zone >/dev/null
+# an RRSIG record: the type, then type covered, algorithm, labels, TTL
 echo "signed.zone: $(wc -l <signed.zone | tr -d ' ') lines," \
-	"$(grep -c 'RRSIG' signed.zone || true) RRSIG records"
+	"$(grep -cE 'RRSIG[[:space:]]+[A-Z0-9]+[[:space:]]+[0-9]+[[:space:]]+[0-9]+[[:space:]]+[0-9]+' signed.zone || true) RRSIG records"
 
 heading "Verifying the signed zone: $1 verify --ds parent-ds signed.zone"
 status=0

@@ -69,15 +69,6 @@ bool sigil_alg_can_verify(uint8_t alg)
 bool sigil_alg_can_sign(uint8_t alg)
 {
 	/* SHA-1 algorithms are verify-only (RFC 8624 §3.1: MUST NOT sign). */
-	switch (alg) {
-	case SIGIL_ALG_RSASHA256:
-	case SIGIL_ALG_RSASHA512:
-	case SIGIL_ALG_ECDSAP256SHA256:
-	case SIGIL_ALG_ECDSAP384SHA384:
-	case SIGIL_ALG_ED25519:
-	case SIGIL_ALG_ED448:
-		return true;
-	default:
-		return false;
-	}
+	return sigil_alg_can_verify(alg) && alg != SIGIL_ALG_RSASHA1 &&
+	       alg != SIGIL_ALG_RSASHA1_NSEC3_SHA1;
 }

@@ -2,7 +2,6 @@
  * known-answer examples of RFC 4034, 4509, 5702, 6605 and 8080. */
 #include <pthread.h>
 #include <stdint.h>
-#include <time.h>
 
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -13,71 +12,22 @@
 #include "crypto/key.h"
 #include "crypto/rrsig.h"
 #include "dns/name.h"
+#include "lib/dnstest.h"
 #include "lib/tap.h"
 #include "util/buf.h"
 #include "util/error.h"
 
 /* ---- helpers -------------------------------------------------------- */
 
-static size_t b64(const char *in, uint8_t *out, size_t cap)
-{
-	char clean[4096];
-	size_t n = 0, pad = 0;
-	int len;
-
-	for (; *in; in++) {
-		if (*in != ' ' && *in != '\n' && *in != '\t') {
-			if (n + 1 >= sizeof(clean)) {
-				abort();
-			}
-			clean[n++] = *in;
-		}
-	}
-	clean[n] = '\0';
-	while (n > pad && clean[n - 1 - pad] == '=') {
-		pad++;
-	}
-	if (n / 4 * 3 > cap) {
-		abort();
-	}
-	len = EVP_DecodeBlock(out, (const unsigned char *)clean, (int)n);
-	if (len < 0) {
-		abort();
-	}
-	return (size_t)len - pad;
-}
-
-static size_t dnskey(uint8_t *out, uint16_t flags, uint8_t alg, const char *key)
+/* DNSKEY RDATA into out, which holds cap bytes; returns its length. */
+static size_t dnskey(uint8_t *out, size_t cap, uint16_t flags, uint8_t alg,
+                     const char *key)
 {
 	out[0] = (uint8_t)(flags >> 8);
 	out[1] = (uint8_t)flags;
 	out[2] = 3;
 	out[3] = alg;
-	return 4 + b64(key, out + 4, 2048);
-}
-
-static size_t dname(uint8_t *out, const char *txt)
-{
-	size_t len = sigil_dname_from_str(out, txt, NULL);
-
-	if (len == 0) {
-		abort();
-	}
-	return len;
-}
-
-/* YYYYMMDDHHmmSS (RFC 4034 §3.2) to seconds since the epoch. */
-static uint32_t ts(const char *s)
-{
-	struct tm tm = {0};
-
-	if (sscanf(s, "%4d%2d%2d%2d%2d%2d", &tm.tm_year, &tm.tm_mon,
-	           &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6) {
-		abort();
-	}
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	return (uint32_t)timegm(&tm);
+	return 4 + test_b64(key, out + 4, cap - 4);
 }
 
 /* ---- vectors -------------------------------------------------------- */
@@ -211,7 +161,7 @@ static const struct sigvec sigs[] = {
 
 static uint32_t when(const char *s)
 {
-	return strlen(s) == 14 ? ts(s) : (uint32_t)strtoul(s, NULL, 10);
+	return strlen(s) == 14 ? test_time(s) : (uint32_t)strtoul(s, NULL, 10);
 }
 
 /* Builds the signed data of a vector and decodes its key and signature. */
@@ -232,7 +182,7 @@ static int build(const struct sigvec *v, struct built *b)
 	int ret;
 
 	memset(b, 0, sizeof(*b));
-	klen = dnskey(krd, v->flags, v->alg, v->key);
+	klen = dnskey(krd, sizeof(krd), v->flags, v->alg, v->key);
 	ret = sigil_pubkey_from_dnskey(krd, klen, &b->key);
 	if (ret != SIGIL_EOK) {
 		return ret;
@@ -252,8 +202,8 @@ static int build(const struct sigvec *v, struct built *b)
 	}
 	rrsig[pos++] = (uint8_t)(v->tag >> 8);
 	rrsig[pos++] = (uint8_t)v->tag;
-	pos += dname(rrsig + pos, v->signer);
-	slen = b64(v->sig, rrsig + pos, sizeof(rrsig) - pos);
+	pos += test_dname(rrsig + pos, v->signer);
+	slen = test_b64(v->sig, rrsig + pos, sizeof(rrsig) - pos);
 	memcpy(b->sig, rrsig + pos, slen);
 	b->siglen = slen;
 	pos += slen;
@@ -261,7 +211,7 @@ static int build(const struct sigvec *v, struct built *b)
 	if (ret != SIGIL_EOK) {
 		return ret;
 	}
-	dname(owner, v->owner);
+	test_dname(owner, v->owner);
 	ref.rdata = rr;
 	ref.rdlen = (uint16_t)tap_hex(v->rdata_hex, rr, sizeof(rr));
 	return sigil_rrsig_signed_data(&b->data, &parsed, rrsig, owner, v->type,
@@ -276,35 +226,39 @@ static void unbuild(struct built *b)
 
 /* ---- tests ---------------------------------------------------------- */
 
+/* If v gives a DS digest ds (hex) of this type, checks it against the one
+ * made from owner and the DNSKEY RDATA rd. */
+static void check_ds(const struct keyvec *v, uint8_t type, const char *ds,
+                     const uint8_t *owner, const uint8_t *rd, size_t len)
+{
+	uint8_t want[64], got[SIGIL_DS_MAXLEN];
+	size_t glen = 0, wlen;
+	int ret;
+
+	if (ds == NULL) {
+		return;
+	}
+	wlen = tap_hex(ds, want, sizeof(want));
+	ret = sigil_ds_digest(type, owner, rd, len, got, &glen);
+	ok(ret == SIGIL_EOK && glen == wlen && memcmp(got, want, wlen) == 0,
+	   "%s: DS digest type %u", v->src, type);
+}
+
 static void test_keys(void)
 {
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		const struct keyvec *v = &keys[i];
-		uint8_t rd[2048], owner[256], want[64], got[SIGIL_DS_MAXLEN];
+		uint8_t rd[2048], owner[256];
 		sigil_pubkey_t *key = NULL;
-		size_t len = dnskey(rd, v->flags, v->alg, v->key);
-		size_t glen = 0, wlen, rlen = 0;
+		size_t len = dnskey(rd, sizeof(rd), v->flags, v->alg, v->key);
+		size_t rlen = 0;
 		int ret;
 
 		is_int(sigil_keytag(rd, len), v->tag, "%s: key tag %u", v->src,
 		       v->tag);
-		dname(owner, v->owner);
-		if (v->ds != NULL) {
-			wlen = tap_hex(v->ds, want, sizeof(want));
-			ret = sigil_ds_digest(v->ds_type, owner, rd, len, got,
-			                      &glen);
-			ok(ret == SIGIL_EOK && glen == wlen &&
-			           memcmp(got, want, wlen) == 0,
-			   "%s: DS digest type %u", v->src, v->ds_type);
-		}
-		if (v->ds2 != NULL) {
-			wlen = tap_hex(v->ds2, want, sizeof(want));
-			ret = sigil_ds_digest(v->ds_type2, owner, rd, len, got,
-			                      &glen);
-			ok(ret == SIGIL_EOK && glen == wlen &&
-			           memcmp(got, want, wlen) == 0,
-			   "%s: DS digest type %u", v->src, v->ds_type2);
-		}
+		test_dname(owner, v->owner);
+		check_ds(v, v->ds_type, v->ds, owner, rd, len);
+		check_ds(v, v->ds_type2, v->ds2, owner, rd, len);
 		if (v->bits == 0) {
 			continue;
 		}
@@ -329,10 +283,11 @@ static void test_keys(void)
 static void test_ds_more(void)
 {
 	uint8_t rd[512], owner[256], upper[256], a[64], b[64];
-	size_t len = dnskey(rd, 256, 5, keys[0].key), alen = 0, blen = 0;
+	size_t len = dnskey(rd, sizeof(rd), 256, 5, keys[0].key);
+	size_t alen = 0, blen = 0;
 
-	dname(owner, "dskey.example.com.");
-	dname(upper, "DSKEY.Example.COM.");
+	test_dname(owner, "dskey.example.com.");
+	test_dname(upper, "DSKEY.Example.COM.");
 	sigil_ds_digest(SIGIL_DS_SHA256, owner, rd, len, a, &alen);
 	sigil_ds_digest(SIGIL_DS_SHA256, upper, rd, len, b, &blen);
 	ok(alen == 32 && blen == 32 && memcmp(a, b, 32) == 0,
@@ -407,7 +362,7 @@ static void test_rsa_long_exponent(void)
 	uint8_t rd[1024], rd3[1024];
 	sigil_pubkey_t *key = NULL;
 	struct built b;
-	size_t len = dnskey(rd, 256, 8, v->key);
+	size_t len = dnskey(rd, sizeof(rd), 256, 8, v->key);
 	int ret;
 
 	ok(rd[4] == 3, "RFC 5702 key has a 1-byte exponent length of 3");
@@ -436,7 +391,7 @@ static void test_bad_keys(void)
 	sigil_pubkey_t *key = (sigil_pubkey_t *)&key;
 	size_t len;
 
-	len = dnskey(rd, 257, 13, keys[4].key);
+	len = dnskey(rd, sizeof(rd), 257, 13, keys[4].key);
 	rd[2] = 2;
 	is_int(sigil_pubkey_from_dnskey(rd, len, &key), SIGIL_EMALFORMED,
 	       "protocol other than 3 is malformed");
@@ -468,12 +423,12 @@ static void test_bad_keys(void)
 	is_int(sigil_pubkey_from_dnskey(rd, len, &key), SIGIL_EALGORITHM,
 	       "algorithm 200 is not supported");
 
-	len = dnskey(rd, 257, 15, keys[6].key);
+	len = dnskey(rd, sizeof(rd), 257, 15, keys[6].key);
 	is_int(sigil_pubkey_from_dnskey(rd, len - 1, &key), SIGIL_EMALFORMED,
 	       "Ed25519 key of 31 bytes is malformed");
 
 	/* the RFC 5702 512-bit key is too small for RSASHA512 */
-	len = dnskey(rd, 256, 10, sigs[0].key);
+	len = dnskey(rd, sizeof(rd), 256, 10, sigs[0].key);
 	is_int(sigil_pubkey_from_dnskey(rd, len, &key), SIGIL_EMALFORMED,
 	       "512-bit RSASHA512 key is malformed (RFC 5702 §2.2)");
 	rd[3] = 8;
@@ -577,12 +532,12 @@ static void test_key_reuse(void)
 	for (int i = 0; i < 50; i++) {
 		sigil_pubkey_t *k1 = NULL;
 
-		len = dnskey(rd, 257, 13, sigs[2].key);
+		len = dnskey(rd, sizeof(rd), 257, 13, sigs[2].key);
 		sigil_pubkey_from_dnskey(rd, len, &k1);
 		bad += sigil_pubkey_verify(k1, a.data.data, a.data.len, a.sig,
 		                           a.siglen) != SIGIL_EOK;
 		sigil_pubkey_free(k1);
-		len = dnskey(rd, 257, 14, sigs[3].key);
+		len = dnskey(rd, sizeof(rd), 257, 14, sigs[3].key);
 		sigil_pubkey_from_dnskey(rd, len, &k2);
 		bad += sigil_pubkey_verify(k2, b.data.data, b.data.len, b.sig,
 		                           b.siglen) != SIGIL_EOK;
@@ -718,7 +673,7 @@ static void test_alg(void)
 
 int main(void)
 {
-	ok(ts("20100909100439") == 1284026679u, "timestamp helper");
+	ok(test_time("20100909100439") == 1284026679u, "timestamp helper");
 	test_alg();
 	test_keys();
 	test_ds_more();

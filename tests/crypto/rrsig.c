@@ -1,54 +1,14 @@
 /* RRSIG parsing, the signed data of RFC 4034 §3.1.8.1 (canonical form,
  * canonical order, duplicates, wildcards) and signature times. */
 #include <stdint.h>
-#include <time.h>
-
-#include <openssl/evp.h>
 
 #include "crypto/key.h"
 #include "crypto/rrsig.h"
 #include "dns/name.h"
+#include "lib/dnstest.h"
 #include "lib/tap.h"
 #include "util/buf.h"
 #include "util/error.h"
-
-static size_t b64(const char *in, uint8_t *out)
-{
-	size_t n = strlen(in), pad = 0;
-	int len;
-
-	while (n > pad && in[n - 1 - pad] == '=') {
-		pad++;
-	}
-	len = EVP_DecodeBlock(out, (const unsigned char *)in, (int)n);
-	if (len < 0) {
-		abort();
-	}
-	return (size_t)len - pad;
-}
-
-static size_t dname(uint8_t *out, const char *txt)
-{
-	size_t len = sigil_dname_from_str(out, txt, NULL);
-
-	if (len == 0) {
-		abort();
-	}
-	return len;
-}
-
-static uint32_t ts(const char *s)
-{
-	struct tm tm = {0};
-
-	if (sscanf(s, "%4d%2d%2d%2d%2d%2d", &tm.tm_year, &tm.tm_mon,
-	           &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6) {
-		abort();
-	}
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	return (uint32_t)timegm(&tm);
-}
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -58,8 +18,9 @@ static void put32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-/* RRSIG RDATA from its presentation fields; returns the length. */
-static size_t rrsig_rdata(uint8_t *out, uint16_t type, uint8_t alg,
+/* RRSIG RDATA from its presentation fields into out, which holds cap bytes;
+ * returns the length. */
+static size_t rrsig_rdata(uint8_t *out, size_t cap, uint16_t type, uint8_t alg,
                           uint8_t labels, uint32_t ttl, uint32_t exp,
                           uint32_t inc, uint16_t tag, const char *signer,
                           const char *sig)
@@ -75,8 +36,8 @@ static size_t rrsig_rdata(uint8_t *out, uint16_t type, uint8_t alg,
 	put32(out + 12, inc);
 	out[16] = (uint8_t)(tag >> 8);
 	out[17] = (uint8_t)tag;
-	pos += dname(out + pos, signer);
-	pos += b64(sig, out + pos);
+	pos += test_dname(out + pos, signer);
+	pos += test_b64(sig, out + pos, cap - pos);
 	return pos;
 }
 
@@ -85,7 +46,8 @@ static sigil_pubkey_t *key_b64(uint16_t flags, uint8_t alg, const char *k)
 	uint8_t rd[1024] = {(uint8_t)(flags >> 8), (uint8_t)flags, 3, alg};
 	sigil_pubkey_t *key = NULL;
 
-	sigil_pubkey_from_dnskey(rd, 4 + b64(k, rd + 4), &key);
+	sigil_pubkey_from_dnskey(rd, 4 + test_b64(k, rd + 4, sizeof(rd) - 4),
+	                         &key);
 	return key;
 }
 
@@ -108,8 +70,8 @@ static const char ed_signed[] =
 static void test_parse(void)
 {
 	uint8_t rd[512];
-	size_t len = rrsig_rdata(rd, 15, 15, 2, 3600, 1440021600, 1438207200,
-	                         3613, "example.com.", ed_sig);
+	size_t len = rrsig_rdata(rd, sizeof(rd), 15, 15, 2, 3600, 1440021600,
+	                         1438207200, 3613, "example.com.", ed_sig);
 	sigil_rrsig_t s;
 	uint8_t signer[64];
 
@@ -119,7 +81,7 @@ static void test_parse(void)
 	           s.inception == 1438207200 && s.key_tag == 3613,
 	   "fixed fields");
 	ok(s.signer == rd + 18 &&
-	           s.signer_len == dname(signer, "example.com.") &&
+	           s.signer_len == test_dname(signer, "example.com.") &&
 	           memcmp(s.signer, signer, s.signer_len) == 0,
 	   "signer name");
 	ok(s.signature == rd + 18 + 13 && s.signature_len == 64,
@@ -149,7 +111,7 @@ static int signed_for(sigil_buf_t *out, const uint8_t *rd, size_t rdlen,
 	if (ret != SIGIL_EOK) {
 		return ret;
 	}
-	dname(o, owner);
+	test_dname(o, owner);
 	return sigil_rrsig_signed_data(out, &s, rd, o, type, 1, rrs, n);
 }
 
@@ -161,13 +123,13 @@ static void test_rfc8080(void)
 	sigil_rdata_ref_t rr;
 	sigil_rrsig_t s;
 	size_t wlen = tap_hex(ed_signed, want, sizeof(want));
-	size_t len = rrsig_rdata(rd, 15, 15, 2, 3600, 1440021600, 1438207200,
-	                         3613, "example.com.", ed_sig);
+	size_t len = rrsig_rdata(rd, sizeof(rd), 15, 15, 2, 3600, 1440021600,
+	                         1438207200, 3613, "example.com.", ed_sig);
 
 	mx[0] = 0;
 	mx[1] = 10;
 	rr.rdata = mx;
-	rr.rdlen = (uint16_t)(2 + dname(mx + 2, "mail.example.com."));
+	rr.rdlen = (uint16_t)(2 + test_dname(mx + 2, "mail.example.com."));
 	is_int(signed_for(&out, rd, len, "example.com.", 15, &rr, 1), SIGIL_EOK,
 	       "RFC 8080: signed data built");
 	ok(out.len == wlen && memcmp(out.data, want, wlen) == 0,
@@ -179,12 +141,12 @@ static void test_rfc8080(void)
 	   "RFC 8080: RRSIG over MX verifies");
 
 	/* upper case in owner, signer and MX target: same signed data */
-	len = rrsig_rdata(rd, 15, 15, 2, 3600, 1440021600, 1438207200, 3613,
-	                  "EXAMPLE.Com.", ed_sig);
+	len = rrsig_rdata(rd, sizeof(rd), 15, 15, 2, 3600, 1440021600,
+	                  1438207200, 3613, "EXAMPLE.Com.", ed_sig);
 	mxu[0] = 0;
 	mxu[1] = 10;
 	rr.rdata = mxu;
-	rr.rdlen = (uint16_t)(2 + dname(mxu + 2, "MAIL.Example.COM."));
+	rr.rdlen = (uint16_t)(2 + test_dname(mxu + 2, "MAIL.Example.COM."));
 	out2.len = 0;
 	is_int(signed_for(&out2, rd, len, "Example.COM.", 15, &rr, 1),
 	       SIGIL_EOK, "mixed case: signed data built");
@@ -215,6 +177,23 @@ static const char b6_sig[] =
 	"ujKAtPbctvOQ2ofO7AZJ+d01EeeQTVBPq4/6KCWhqe2XTjnkVLNvvhnc0u28aoSs"
 	"G0+4InvkkOHknKxw4kX18MMR34i8lC36SR5xBni8vHI=";
 
+/* Verifies the RRSIG rd over the MX RRset rr at owner with key. */
+static int verify_at(const sigil_pubkey_t *key, const uint8_t *rd, size_t len,
+                     const char *owner, sigil_rdata_ref_t *rr)
+{
+	sigil_buf_t out = {0};
+	sigil_rrsig_t s;
+	int ret = signed_for(&out, rd, len, owner, 15, rr, 1);
+
+	if (ret == SIGIL_EOK) {
+		sigil_rrsig_parse(rd, len, &s);
+		ret = sigil_pubkey_verify(key, out.data, out.len, s.signature,
+		                          s.signature_len);
+	}
+	sigil_buf_free(&out);
+	return ret;
+}
+
 static void test_wildcard(void)
 {
 	sigil_pubkey_t *key = key_b64(256, 5, rfc4035_zsk);
@@ -222,7 +201,8 @@ static void test_wildcard(void)
 	sigil_buf_t out = {0};
 	sigil_rdata_ref_t rr;
 	sigil_rrsig_t s;
-	uint32_t exp = ts("20040509183619"), inc = ts("20040409183619");
+	uint32_t exp = test_time("20040509183619");
+	uint32_t inc = test_time("20040409183619");
 	size_t len, slen;
 
 	ok(key != NULL && sigil_pubkey_tag(key) == 38519,
@@ -230,15 +210,15 @@ static void test_wildcard(void)
 	mx[0] = 0;
 	mx[1] = 1;
 	rr.rdata = mx;
-	rr.rdlen = (uint16_t)(2 + dname(mx + 2, "ai.example."));
+	rr.rdlen = (uint16_t)(2 + test_dname(mx + 2, "ai.example."));
 
 	/* a.z.w.example. 3600 IN MX 1 ai.example., from *.w.example. */
-	len = rrsig_rdata(rd, 15, 5, 2, 3600, exp, inc, 38519, "example.",
-	                  b6_sig);
+	len = rrsig_rdata(rd, sizeof(rd), 15, 5, 2, 3600, exp, inc, 38519,
+	                  "example.", b6_sig);
 	sigil_rrsig_parse(rd, len, &s);
 	is_int(signed_for(&out, rd, len, "a.z.w.example.", 15, &rr, 1),
 	       SIGIL_EOK, "B.6: signed data built");
-	slen = dname(star, "*.w.example.");
+	slen = test_dname(star, "*.w.example.");
 	ok(memcmp(out.data + 18 + 9, star, slen) == 0,
 	   "B.6: owner is reconstructed as *.w.example.");
 	is_int(sigil_pubkey_verify(key, out.data, out.len, s.signature,
@@ -246,25 +226,16 @@ static void test_wildcard(void)
 	       SIGIL_EOK, "B.6: wildcard-expanded RRSIG verifies");
 
 	/* the same from the wildcard owner itself and from other names */
-	sigil_buf_reset(&out);
-	signed_for(&out, rd, len, "*.w.example.", 15, &rr, 1);
-	is_int(sigil_pubkey_verify(key, out.data, out.len, s.signature,
-	                           s.signature_len),
-	       SIGIL_EOK, "B.6: verifies at *.w.example.");
-	sigil_buf_reset(&out);
-	signed_for(&out, rd, len, "A.B.C.W.Example.", 15, &rr, 1);
-	is_int(sigil_pubkey_verify(key, out.data, out.len, s.signature,
-	                           s.signature_len),
-	       SIGIL_EOK, "B.6: verifies at A.B.C.W.Example.");
-	sigil_buf_reset(&out);
-	signed_for(&out, rd, len, "a.z.x.example.", 15, &rr, 1);
-	is_int(sigil_pubkey_verify(key, out.data, out.len, s.signature,
-	                           s.signature_len),
-	       SIGIL_EBADSIG, "B.6: fails under another parent (x.example)");
+	is_int(verify_at(key, rd, len, "*.w.example.", &rr), SIGIL_EOK,
+	       "B.6: verifies at *.w.example.");
+	is_int(verify_at(key, rd, len, "A.B.C.W.Example.", &rr), SIGIL_EOK,
+	       "B.6: verifies at A.B.C.W.Example.");
+	is_int(verify_at(key, rd, len, "a.z.x.example.", &rr), SIGIL_EBADSIG,
+	       "B.6: fails under another parent (x.example)");
 
 	/* Labels 4 claims no wildcard: signed over a.z.w.example. */
-	len = rrsig_rdata(rd, 15, 5, 4, 3600, exp, inc, 38519, "example.",
-	                  b6_sig);
+	len = rrsig_rdata(rd, sizeof(rd), 15, 5, 4, 3600, exp, inc, 38519,
+	                  "example.", b6_sig);
 	sigil_buf_reset(&out);
 	is_int(signed_for(&out, rd, len, "a.z.w.example.", 15, &rr, 1),
 	       SIGIL_EOK, "Labels = owner labels: built");
@@ -278,16 +249,16 @@ static void test_wildcard(void)
 	                           s.signature_len),
 	       SIGIL_EBADSIG, "B.6 signature fails with Labels 4");
 
-	len = rrsig_rdata(rd, 15, 5, 5, 3600, exp, inc, 38519, "example.",
-	                  b6_sig);
+	len = rrsig_rdata(rd, sizeof(rd), 15, 5, 5, 3600, exp, inc, 38519,
+	                  "example.", b6_sig);
 	sigil_buf_reset(&out);
 	sigil_buf_append(&out, "ab", 2);
 	is_int(signed_for(&out, rd, len, "a.z.w.example.", 15, &rr, 1),
 	       SIGIL_EMALFORMED, "Labels above the owner's count is malformed");
 	is_int(out.len, 2, "nothing appended on failure");
 
-	len = rrsig_rdata(rd, 15, 5, 0, 3600, exp, inc, 38519, "example.",
-	                  b6_sig);
+	len = rrsig_rdata(rd, sizeof(rd), 15, 5, 0, 3600, exp, inc, 38519,
+	                  "example.", b6_sig);
 	sigil_buf_reset(&out);
 	signed_for(&out, rd, len, "a.z.w.example.", 15, &rr, 1);
 	ok(memcmp(out.data + 18 + 9, "\x01*\x00", 3) == 0,
@@ -304,10 +275,10 @@ static int build_set(sigil_buf_t *out, const char *owner, uint16_t type,
                      sigil_rdata_ref_t *rrs, size_t n)
 {
 	uint8_t rd[128], o[256];
-	size_t len =
-		rrsig_rdata(rd, type, 13, 0, 300, 2, 1, 1, "Example.", "AAAA");
+	size_t len = rrsig_rdata(rd, sizeof(rd), type, 13, 0, 300, 2, 1, 1,
+	                         "Example.", "AAAA");
 
-	dname(o, owner);
+	test_dname(o, owner);
 	rd[3] = (uint8_t)sigil_dname_labels(o);
 	sigil_buf_reset(out);
 	return signed_for(out, rd, len, owner, type, rrs, n);
@@ -319,7 +290,7 @@ static size_t expect_set(uint8_t *out, const char *owner, uint16_t type,
                          size_t n)
 {
 	uint8_t o[256];
-	size_t olen = dname(o, owner), pos = 0;
+	size_t olen = test_dname(o, owner), pos = 0;
 
 	sigil_dname_tolower(o, o);
 	out[pos++] = (uint8_t)(type >> 8);
@@ -485,9 +456,10 @@ static void test_times(void)
 	uint64_t wrap = (uint64_t)1 << 32;
 
 	/* RFC 6605 §6.1 signature window */
-	s.inception = ts("20100812100439");
-	s.expiration = ts("20100909100439");
-	ok(sigil_rrsig_time_valid(&s, ts("20100820000000")), "valid inside");
+	s.inception = test_time("20100812100439");
+	s.expiration = test_time("20100909100439");
+	ok(sigil_rrsig_time_valid(&s, test_time("20100820000000")),
+	   "valid inside");
 	ok(sigil_rrsig_time_valid(&s, s.inception), "valid at inception");
 	ok(sigil_rrsig_time_valid(&s, s.expiration), "valid at expiration");
 	ok(!sigil_rrsig_time_valid(&s, s.inception - 1), "not yet valid");

@@ -25,6 +25,20 @@ static char *write_tmp(const char *text)
 	return path;
 }
 
+/* Loads text as a zone file into a new zone, which it frees; returns what
+ * sigil_zone_load() returns. */
+static int load_text(const char *text, const sigil_load_opts_t *opts,
+                     sigil_load_error_t *err)
+{
+	char *path = write_tmp(text);
+	sigil_zone_t *z = sigil_zone_new();
+	int ret = sigil_zone_load(z, path, opts, err);
+
+	sigil_zone_free(z);
+	unlink(path);
+	return ret;
+}
+
 static const char *owner_str(const sigil_zone_t *z, size_t i)
 {
 	static char buf[SIGIL_DNAME_TXT_MAXLEN];
@@ -44,23 +58,22 @@ int main(void)
 {
 	/* Unsorted, one name split in two places, mixed case, a DNAME, a
 	 * delegation with glue and occluded data. */
-	const char *zone =
-		"$ORIGIN example.\n"
-		"$TTL 300\n"
-		"b NS ns.b\n"
-		"@ SOA ns hostmaster 1 2 3 4 5\n"
-		"ns.b A 192.0.2.1\n"
-		"deep.ns.b A 192.0.2.9\n"
-		"@ NS ns\n"
-		"NS A 192.0.2.2\n"
-		"a MX 10 MAIL.example.\n"
-		"a A 192.0.2.3\n"
-		"d DNAME target.test.\n"
-		"x.d A 192.0.2.4\n"
-		"A TXT \"again\"\n"
-		"z.y.x A 192.0.2.5\n"
-		"other.test. A 192.0.2.6\n"
-		"@ TYPE65534 \\# 3 010203\n";
+	const char *zone = "$ORIGIN example.\n"
+			   "$TTL 300\n"
+			   "b NS ns.b\n"
+			   "@ SOA ns hostmaster 1 2 3 4 5\n"
+			   "ns.b A 192.0.2.1\n"
+			   "deep.ns.b A 192.0.2.9\n"
+			   "@ NS ns\n"
+			   "NS A 192.0.2.2\n"
+			   "a MX 10 MAIL.example.\n"
+			   "a A 192.0.2.3\n"
+			   "d DNAME target.test.\n"
+			   "x.d A 192.0.2.4\n"
+			   "A TXT \"again\"\n"
+			   "z.y.x A 192.0.2.5\n"
+			   "other.test. A 192.0.2.6\n"
+			   "@ TYPE65534 \\# 3 010203\n";
 	char *path = write_tmp(zone);
 	sigil_zone_t *z = sigil_zone_new();
 	sigil_load_error_t err;
@@ -74,17 +87,19 @@ int main(void)
 	is_int(sigil_zone_rr_count(z), 14, "all records kept");
 
 	/* canonical order */
-	const char *order[] = {"example.",    "a.example.",   "b.example.",
-	                       "ns.b.example.", "deep.ns.b.example.",
-	                       "d.example.",  "x.d.example.", "NS.example.",
-	                       "z.y.x.example.", "other.test."};
+	const char *order[] = {"example.",           "a.example.",
+	                       "b.example.",         "ns.b.example.",
+	                       "deep.ns.b.example.", "d.example.",
+	                       "x.d.example.",       "NS.example.",
+	                       "z.y.x.example.",     "other.test."};
 	int in_order = 1;
 	for (size_t i = 0; i < 10; i++) {
 		uint8_t w[SIGIL_DNAME_MAXLEN];
 		sigil_dname_from_str(w, order[i], NULL);
 		if (!sigil_dname_equal(w, sigil_zone_node(z, i)->owner)) {
 			in_order = 0;
-			diag("position %zu: %s, expected %s", i, owner_str(z, i), order[i]);
+			diag("position %zu: %s, expected %s", i,
+			     owner_str(z, i), order[i]);
 		}
 	}
 	ok(in_order, "nodes in canonical order (RFC 4034 6.1)");
@@ -105,7 +120,8 @@ int main(void)
 
 	ok(sigil_zone_node(z, 0)->flags & SIGIL_NODE_APEX, "apex flagged");
 	ok(sigil_zone_apex_node(z) == sigil_zone_node(z, 0), "apex node");
-	ok(sigil_zone_node(z, 2)->flags & SIGIL_NODE_DELEG, "b.example. is a cut");
+	ok(sigil_zone_node(z, 2)->flags & SIGIL_NODE_DELEG,
+	   "b.example. is a cut");
 	ok(sigil_zone_node(z, 3)->flags & SIGIL_NODE_NONAUTH, "ns.b is glue");
 	ok(sigil_zone_node(z, 4)->flags & SIGIL_NODE_NONAUTH,
 	   "deep.ns.b is below the cut");
@@ -113,7 +129,8 @@ int main(void)
 	   "DNAME owner is authoritative");
 	ok(sigil_zone_node(z, 6)->flags & SIGIL_NODE_NONAUTH,
 	   "name below a DNAME is occluded");
-	ok(!(sigil_zone_node(z, 7)->flags & (SIGIL_NODE_NONAUTH | SIGIL_NODE_DELEG)),
+	ok(!(sigil_zone_node(z, 7)->flags &
+	     (SIGIL_NODE_NONAUTH | SIGIL_NODE_DELEG)),
 	   "NS.example. (uppercase) is ordinary data");
 	ok(sigil_zone_node(z, 9)->flags & SIGIL_NODE_OUTSIDE,
 	   "other.test. is outside the zone");
@@ -123,7 +140,8 @@ int main(void)
 	unlink(path);
 
 	/* syntax error: file and line */
-	path = write_tmp("$ORIGIN example.\n@ SOA ns hm 1 2 3 4 5\nwww A 300.1.2.3\n");
+	path = write_tmp(
+		"$ORIGIN example.\n@ SOA ns hm 1 2 3 4 5\nwww A 300.1.2.3\n");
 	z = sigil_zone_new();
 	opts.on_node = NULL;
 	ret = sigil_zone_load(z, path, &opts, &err);
@@ -135,12 +153,8 @@ int main(void)
 	unlink(path);
 
 	/* no SOA and no origin */
-	path = write_tmp("www.example. 300 A 192.0.2.1\n");
-	z = sigil_zone_new();
-	ret = sigil_zone_load(z, path, &opts, &err);
-	is_int(ret, SIGIL_ENOSOA, "no SOA, no origin: error");
-	sigil_zone_free(z);
-	unlink(path);
+	is_int(load_text("www.example. 300 A 192.0.2.1\n", &opts, &err),
+	       SIGIL_ENOSOA, "no SOA, no origin: error");
 
 	/* unreadable file */
 	z = sigil_zone_new();
@@ -149,12 +163,8 @@ int main(void)
 	sigil_zone_free(z);
 
 	/* a class other than IN */
-	path = write_tmp("example. 300 CH SOA ns hm 1 2 3 4 5\n");
-	z = sigil_zone_new();
-	ret = sigil_zone_load(z, path, &opts, &err);
-	is_int(ret, SIGIL_ESYNTAX, "class CH refused");
-	sigil_zone_free(z);
-	unlink(path);
+	is_int(load_text("example. 300 CH SOA ns hm 1 2 3 4 5\n", &opts, &err),
+	       SIGIL_ESYNTAX, "class CH refused");
 
 	/* $INCLUDE, with and without an origin, and a self-include loop */
 	{
@@ -172,7 +182,8 @@ int main(void)
 		f = fopen(mainf, "w");
 		fputs("$ORIGIN example.\n@ 300 SOA ns hm 1 2 3 4 5\n"
 		      "$INCLUDE sub.zone\n$INCLUDE sub.zone other.example.\n"
-		      "end 300 A 192.0.2.2\n", f);
+		      "end 300 A 192.0.2.2\n",
+		      f);
 		fclose(f);
 		f = fopen(loop, "w");
 		fputs("$INCLUDE loop.zone\n", f);
@@ -184,14 +195,17 @@ int main(void)
 		uint8_t n1[SIGIL_DNAME_MAXLEN], n2[SIGIL_DNAME_MAXLEN];
 		sigil_dname_from_str(n1, "www.example.", NULL);
 		sigil_dname_from_str(n2, "www.other.example.", NULL);
-		ok(sigil_zone_find(z, n1) >= 0, "included relative to the current origin");
+		ok(sigil_zone_find(z, n1) >= 0,
+		   "included relative to the current origin");
 		ok(sigil_zone_find(z, n2) >= 0, "included with its own origin");
-		is_int(sigil_zone_rr_count(z), 4, "records after the include kept");
+		is_int(sigil_zone_rr_count(z), 4,
+		       "records after the include kept");
 		sigil_zone_free(z);
 		z = sigil_zone_new();
 		ret = sigil_zone_load(z, loop, &opts, &err);
 		is_int(ret, SIGIL_ELIMIT, "include loop stops with an error");
-		ok(strstr(err.file, "loop.zone") != NULL, "include error names the file");
+		ok(strstr(err.file, "loop.zone") != NULL,
+		   "include error names the file");
 		sigil_zone_free(z);
 		unlink(mainf);
 		unlink(sub);
