@@ -54,6 +54,24 @@ static sigil_verify_keystat_t *keystat(vctx_t *v, uint16_t tag, uint8_t alg)
 	return k;
 }
 
+/* A key that can be a secure entry point: a zone key with the SEP flag,
+ * not revoked (a revoked key is no trust anchor, RFC 5011). */
+static bool is_sep(uint16_t flags)
+{
+	return (flags & SIGIL_DNSKEY_FLAG_SEP) && (flags & SIGIL_DNSKEY_FLAG_ZONE) &&
+	       !(flags & SIGIL_DNSKEY_FLAG_REVOKE);
+}
+
+static bool any_sep_key(const vctx_t *v)
+{
+	for (size_t k = 0; k < v->keys.count; k++) {
+		if (is_sep(v->keys.keys[k].flags)) {
+			return true;
+		}
+	}
+	return false;
+}
+
 static int check_keys(vctx_t *v, const sigil_node_t *apex)
 {
 	int ret = SIGIL_EOK;
@@ -70,9 +88,7 @@ static int check_keys(vctx_t *v, const sigil_node_t *apex)
 		if (keystat(v, k->tag, k->alg) == NULL) {
 			return SIGIL_ENOMEM;
 		}
-		if ((k->flags & SIGIL_DNSKEY_FLAG_SEP) &&
-		    (k->flags & SIGIL_DNSKEY_FLAG_ZONE) &&
-		    !(k->flags & SIGIL_DNSKEY_FLAG_REVOKE)) {
+		if (is_sep(k->flags)) {
 			any_sep = true;
 		}
 		if (k->decode_failed) {
@@ -189,16 +205,6 @@ static int report_sig(vctx_t *v, const sigil_node_t *node, const sigil_rr_t *rr,
 	}
 }
 
-static bool any_sep_key(const vctx_t *v)
-{
-	for (size_t k = 0; k < v->keys.count; k++) {
-		if (v->keys.keys[k].flags & SIGIL_DNSKEY_FLAG_SEP) {
-			return true;
-		}
-	}
-	return false;
-}
-
 struct expiry {
 	int64_t earliest; /* seconds from now */
 	const sigil_node_t *node;
@@ -270,7 +276,7 @@ static int check_rrset(vctx_t *v, const sigil_node_t *node, const sigil_rr_t *se
 			valid++;
 			valid_alg[alg] = 1;
 			if (sigs[i].aux > 0 &&
-			    (v->keys.keys[sigs[i].aux - 1].flags & SIGIL_DNSKEY_FLAG_SEP)) {
+			    is_sep(v->keys.keys[sigs[i].aux - 1].flags)) {
 				sep_valid = true;
 			}
 		}
@@ -381,7 +387,8 @@ static int check_node(vctx_t *v, const sigil_node_t *node, struct expiry *ex)
 	if (node->flags & SIGIL_NODE_OUTSIDE) {
 		return report_add(v, SIGIL_F_OUT_OF_ZONE, node->owner,
 		                  cnt ? rrs[0].type : 0, -1, -1,
-		                  "name is not at or below the zone apex");
+		                  "name is not at or below the zone apex; its "
+		                  "records are ignored");
 	}
 	r->names++;
 	if (node->flags & SIGIL_NODE_DELEG) {

@@ -31,7 +31,7 @@ static const struct {
 	[SIGIL_F_DS_NO_MATCH] = {"ds-no-match", SIGIL_SEV_ERROR},
 	[SIGIL_F_DS_UNMATCHED] = {"ds-unmatched", SIGIL_SEV_WARNING},
 	[SIGIL_F_DS_DIGEST_UNSUPPORTED] = {"ds-digest-unsupported", SIGIL_SEV_WARNING},
-	[SIGIL_F_OUT_OF_ZONE] = {"out-of-zone", SIGIL_SEV_ERROR},
+	[SIGIL_F_OUT_OF_ZONE] = {"out-of-zone", SIGIL_SEV_WARNING},
 	[SIGIL_F_SOA_COUNT] = {"soa-count", SIGIL_SEV_ERROR},
 	[SIGIL_F_APEX_NS_MISSING] = {"apex-ns-missing", SIGIL_SEV_ERROR},
 	[SIGIL_F_CNAME_AND_OTHER] = {"cname-and-other", SIGIL_SEV_ERROR},

@@ -38,7 +38,7 @@ typedef enum {
 	SIGIL_F_DS_UNMATCHED,       /* ds-unmatched (warning): a DS matches no DNSKEY */
 	SIGIL_F_DS_DIGEST_UNSUPPORTED, /* ds-digest-unsupported (warning) */
 	/* zone structure */
-	SIGIL_F_OUT_OF_ZONE,        /* out-of-zone: record not at or below the apex */
+	SIGIL_F_OUT_OF_ZONE,        /* out-of-zone (warning): record not at or below the apex, ignored */
 	SIGIL_F_SOA_COUNT,          /* soa-count: not exactly one SOA at the apex */
 	SIGIL_F_APEX_NS_MISSING,    /* apex-ns-missing */
 	SIGIL_F_CNAME_AND_OTHER,    /* cname-and-other: CNAME beside other data */
