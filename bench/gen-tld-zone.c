@@ -112,7 +112,7 @@ static void set_init(uint64_t expected)
 	set_slot = calloc(cap, sizeof(*set_slot));
 	if (!set_slot) {
 		fprintf(stderr, "gen-tld-zone: out of memory (%llu slots)\n",
-			(unsigned long long)cap);
+		        (unsigned long long)cap);
 		exit(1);
 	}
 	set_mask = cap - 1;
@@ -135,13 +135,14 @@ static int set_add(const char *s, size_t n)
 /* ---- name generation ---------------------------------------------------- */
 
 static const char *const CONS[] = {
-	"b", "c", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p", "r", "s",
-	"t", "v", "w", "z", "b", "d", "k", "l", "m", "n", "r", "s", "t",
-	"st", "tr", "br", "ch", "sh", "th", "pl", "gr", "cl", "kr", "sp", "fl",
+	"b",  "c",  "d",  "f",  "g",  "h",  "j",  "k",  "l",  "m",
+	"n",  "p",  "r",  "s",  "t",  "v",  "w",  "z",  "b",  "d",
+	"k",  "l",  "m",  "n",  "r",  "s",  "t",  "st", "tr", "br",
+	"ch", "sh", "th", "pl", "gr", "cl", "kr", "sp", "fl",
 };
 static const char *const VOW[] = {
-	"a", "e", "i", "o", "u", "a", "e", "i", "o", "ai", "ea", "ou", "io", "y",
-	"ei", "au",
+	"a", "e",  "i",  "o",  "u",  "a", "e",  "i",
+	"o", "ai", "ea", "ou", "io", "y", "ei", "au",
 };
 #define NCONS (sizeof(CONS) / sizeof(CONS[0]))
 #define NVOW (sizeof(VOW) / sizeof(VOW[0]))
@@ -234,21 +235,16 @@ struct hoster {
 };
 
 static const char *const HOSTER_TLD[] = {
-	"net", "com", "net", "com", "net", "org", "de", "eu", "nl", "io",
-	"info", "biz", "fr", "net", "com", "ch", "at", "be", "se", "co.uk",
+	"net",  "com", "net", "com", "net", "org", "de", "eu", "nl", "io",
+	"info", "biz", "fr",  "net", "com", "ch",  "at", "be", "se", "co.uk",
 };
 #define NHOSTER_TLD (sizeof(HOSTER_TLD) / sizeof(HOSTER_TLD[0]))
 
 /* NS name patterns: prefixes put before the hoster domain */
 static const char *const NS_STYLE[][2] = {
-	{ "ns1.", "ns2." },
-	{ "ns1.", "ns2." },
-	{ "ns1.", "ns2." },
-	{ "dns1.", "dns2." },
-	{ "a.ns.", "b.ns." },
-	{ "ns.", "ns-secondary." },
-	{ "pdns1.", "pdns2." },
-	{ "ns-a.", "ns-b." },
+	{"ns1.", "ns2."},     {"ns1.", "ns2."},   {"ns1.", "ns2."},
+	{"dns1.", "dns2."},   {"a.ns.", "b.ns."}, {"ns.", "ns-secondary."},
+	{"pdns1.", "pdns2."}, {"ns-a.", "ns-b."},
 };
 #define NNS_STYLE (sizeof(NS_STYLE) / sizeof(NS_STYLE[0]))
 
@@ -269,12 +265,13 @@ static void make_hosters(uint64_t seed, uint32_t count)
 		char w[40];
 		size_t n = put_word(w, 4 + rndn(9));
 		if (rndn(4) == 0)
-			n += (size_t)snprintf(w + n, sizeof(w) - n, "%u", (unsigned)rndn(1000));
+			n += (size_t)snprintf(w + n, sizeof(w) - n, "%u",
+			                      (unsigned)rndn(1000));
 		else if (rndn(6) == 0)
 			n += (size_t)snprintf(w + n, sizeof(w) - n, "-dns");
 		w[n] = '\0';
 		snprintf(hosters[i].name, sizeof(hosters[i].name), "%s.%s", w,
-			 HOSTER_TLD[rndn(NHOSTER_TLD)]);
+		         HOSTER_TLD[rndn(NHOSTER_TLD)]);
 		hosters[i].style = (uint8_t)rndn(NNS_STYLE);
 	}
 	nhosters = count;
@@ -301,13 +298,13 @@ static void put_ipv4(FILE *o)
 		a = 1 + rndn(223);
 	while (a == 10 || a == 127);
 	fprintf(o, "%u.%u.%u.%u", (unsigned)a, (unsigned)rndn(256),
-		(unsigned)rndn(256), (unsigned)(1 + rndn(254)));
+	        (unsigned)rndn(256), (unsigned)(1 + rndn(254)));
 }
 
 static void put_ipv6(FILE *o)
 {
 	fprintf(o, "2001:db8:%x:%x::%x", (unsigned)rndn(65536),
-		(unsigned)rndn(65536), (unsigned)(1 + rndn(65535)));
+	        (unsigned)rndn(65536), (unsigned)(1 + rndn(65535)));
 }
 
 static void put_ds(FILE *o, const char *owner)
@@ -327,7 +324,8 @@ static void put_ds(FILE *o, const char *owner)
 
 static void usage(FILE *f)
 {
-	fputs("usage: gen-tld-zone [--origin NAME] [--delegations N] [--ds-fraction F]\n"
+	fputs("usage: gen-tld-zone [--origin NAME] [--delegations N] "
+	      "[--ds-fraction F]\n"
 	      "                    [--glue-fraction G] [--seed S] > zone.txt\n"
 	      "defaults: --origin tld. --delegations 1000 --ds-fraction 0.1\n"
 	      "          --glue-fraction 0.05 --seed 1\n",
@@ -372,7 +370,7 @@ static int valid_origin(const char *s)
 				return 0;
 			lab = 0;
 		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			   (c >= '0' && c <= '9') || c == '-' || c == '_') {
+		           (c >= '0' && c <= '9') || c == '-' || c == '_') {
 			if (++lab > 63)
 				return 0;
 		} else {
@@ -397,7 +395,8 @@ int main(int argc, char **argv)
 		const char *v = NULL;
 		const char *eq = strchr(a, '=');
 		char key[32];
-		if (!strncmp(a, "--", 2) && eq && (size_t)(eq - a) < sizeof(key)) {
+		if (!strncmp(a, "--", 2) && eq &&
+		    (size_t)(eq - a) < sizeof(key)) {
 			memcpy(key, a, (size_t)(eq - a));
 			key[eq - a] = '\0';
 			a = key;
@@ -408,8 +407,8 @@ int main(int argc, char **argv)
 		}
 		int bad = 0;
 		if (strcmp(a, "--origin") && strcmp(a, "--delegations") &&
-		    strcmp(a, "--ds-fraction") && strcmp(a, "--glue-fraction") &&
-		    strcmp(a, "--seed")) {
+		    strcmp(a, "--ds-fraction") &&
+		    strcmp(a, "--glue-fraction") && strcmp(a, "--seed")) {
 			fprintf(stderr, "gen-tld-zone: unknown option %s\n", a);
 			usage(stderr);
 			return 2;
@@ -442,7 +441,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		if (bad) {
-			fprintf(stderr, "gen-tld-zone: bad value for %s: '%s'\n", a, v);
+			fprintf(stderr,
+			        "gen-tld-zone: bad value for %s: '%s'\n", a, v);
 			return 2;
 		}
 	}
@@ -462,17 +462,23 @@ int main(int argc, char **argv)
 
 	set_init(ndeleg + nparent + 16);
 	rng_seed(seed);
-	make_hosters(seed, (uint32_t)(500 + ndeleg / 400 < 50000 ? 500 + ndeleg / 400 : 50000));
+	make_hosters(seed, (uint32_t)(500 + ndeleg / 400 < 50000 ?
+	                                      500 + ndeleg / 400 :
+	                                      50000));
 
 	/* names used at the apex level must not become delegations */
 	set_add("nic", 3);
 	set_add("www", 3);
 
-	fprintf(o, "; TLD-like test zone generated by sigil bench/gen-tld-zone\n"
-		   "; delegations=%llu ds-fraction=%g glue-fraction=%g seed=%llu\n",
-		(unsigned long long)ndeleg, dsf, gluef, (unsigned long long)seed);
+	fprintf(o,
+	        "; TLD-like test zone generated by sigil bench/gen-tld-zone\n"
+	        "; delegations=%llu ds-fraction=%g glue-fraction=%g "
+	        "seed=%llu\n",
+	        (unsigned long long)ndeleg, dsf, gluef,
+	        (unsigned long long)seed);
 	fprintf(o, "$ORIGIN %s\n$TTL 86400\n", origin);
-	fprintf(o, "@\t3600\tSOA\tns1.nic hostmaster.nic 2026010100 1800 900 2419200 3600\n");
+	fprintf(o, "@\t3600\tSOA\tns1.nic hostmaster.nic 2026010100 1800 900 "
+	           "2419200 3600\n");
 	fprintf(o, "@\t\tNS\tns1.nic\n@\t\tNS\tns2.nic\n");
 	fprintf(o, "@\t\tTXT\t\"generated TLD-like zone for benchmarks\"\n");
 	fprintf(o, "@\t\tTXT\t\"v=spf1 -all\"\n");
@@ -486,7 +492,7 @@ int main(int argc, char **argv)
 	fprintf(o, "www.nic\t\tAAAA\t2001:db8::80\n");
 
 	/* parent names (no data of their own) */
-	char (*parents)[2 * MAXLABEL + 2] = NULL;
+	char(*parents)[2 * MAXLABEL + 2] = NULL;
 	if (nparent) {
 		parents = calloc(nparent, sizeof(*parents));
 		if (!parents) {
@@ -499,12 +505,15 @@ int main(int argc, char **argv)
 		size_t n;
 		do
 			n = gen_label(lab);
-		while (n > 12 || !set_add(lab, n)); /* short, like co / gov / ac */
+		while (n > 12 ||
+		       !set_add(lab, n)); /* short, like co / gov / ac */
 		memcpy(parents[p], lab, n);
 		parents[p][n] = '\0';
-		if (p == 0) { /* nested: <child>.<inner>.<parent>, both parents empty */
+		if (p ==
+		    0) { /* nested: <child>.<inner>.<parent>, both parents empty */
 			char full[2 * MAXLABEL + 2];
-			int k = snprintf(full, sizeof(full), "reg.%s", parents[p]);
+			int k = snprintf(full, sizeof(full), "reg.%s",
+			                 parents[p]);
 			set_add(full, (size_t)k);
 			memcpy(parents[p], full, (size_t)k + 1);
 		}
@@ -515,12 +524,14 @@ int main(int argc, char **argv)
 	char name[2 * MAXLABEL + 2 + MAXLABEL + 2];
 	for (uint64_t d = 0; d < ndeleg; d++) {
 		size_t n;
-		int deep = ndeep && deep_done < ndeep && d % deep_every == deep_every - 1;
+		int deep = ndeep && deep_done < ndeep &&
+		           d % deep_every == deep_every - 1;
 		if (deep) {
 			const char *par = parents[deep_done % nparent];
 			size_t pl = strlen(par);
 			do {
-				n = gen_label(name); /* n + 1 + pl always fits */
+				n = gen_label(
+					name); /* n + 1 + pl always fits */
 				name[n] = '.';
 				memcpy(name + n + 1, par, pl);
 				n += 1 + pl;
@@ -535,7 +546,8 @@ int main(int argc, char **argv)
 
 		if (rndu() < gluef) {
 			/* in-bailiwick name servers with glue */
-			fprintf(o, "%s\tNS\tns1.%s\n%s\tNS\tns2.%s\n", name, name, name, name);
+			fprintf(o, "%s\tNS\tns1.%s\n%s\tNS\tns2.%s\n", name,
+			        name, name, name);
 			fprintf(o, "ns1.%s\tA\t", name);
 			put_ipv4(o);
 			fprintf(o, "\nns1.%s\tAAAA\t", name);
@@ -550,10 +562,12 @@ int main(int argc, char **argv)
 			}
 		} else {
 			const struct hoster *h1 = pick_hoster();
-			const struct hoster *h2 = rndn(10) == 0 ? pick_hoster() : h1;
-			fprintf(o, "%s\tNS\t%s%s.\n%s\tNS\t%s%s.\n",
-				name, NS_STYLE[h1->style][0], h1->name,
-				name, NS_STYLE[h2->style][h2 == h1 ? 1 : 0], h2->name);
+			const struct hoster *h2 =
+				rndn(10) == 0 ? pick_hoster() : h1;
+			fprintf(o, "%s\tNS\t%s%s.\n%s\tNS\t%s%s.\n", name,
+			        NS_STYLE[h1->style][0], h1->name, name,
+			        NS_STYLE[h2->style][h2 == h1 ? 1 : 0],
+			        h2->name);
 		}
 		if (rndu() < dsf) {
 			put_ds(o, name);
@@ -563,7 +577,8 @@ int main(int argc, char **argv)
 	}
 
 	if (fflush(o) || ferror(o)) {
-		fprintf(stderr, "gen-tld-zone: write error: %s\n", strerror(errno));
+		fprintf(stderr, "gen-tld-zone: write error: %s\n",
+		        strerror(errno));
 		return 1;
 	}
 	free(parents);

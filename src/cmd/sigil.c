@@ -13,7 +13,7 @@ static const struct {
 	const char *summary;
 } commands[] = {
 	{"verify", cmd_verify, cmd_verify_usage,
-	 "check a signed zone completely (signatures, chains, keys)"},
+         "check a signed zone completely (signatures, chains, keys)"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -24,7 +24,8 @@ static void usage(FILE *out)
 	             "       sigil help COMMAND\n\n"
 	             "DNSSEC signing system for large zones.\n\nCommands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++) {
-		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-10s %s\n", commands[i].name,
+		        commands[i].summary);
 	}
 	fprintf(out, "\nRun 'sigil help COMMAND' for a command's options.\n");
 }
@@ -61,7 +62,8 @@ int main(int argc, char **argv)
 		}
 		int i = find(argv[2]);
 		if (i < 0) {
-			fprintf(stderr, "sigil: unknown command '%s'\n", argv[2]);
+			fprintf(stderr, "sigil: unknown command '%s'\n",
+			        argv[2]);
 			return SIGIL_EXIT_USAGE;
 		}
 		commands[i].usage(stdout);

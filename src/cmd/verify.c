@@ -15,6 +15,8 @@
 
 void cmd_verify_usage(FILE *out)
 {
+	/* The text is laid out as it prints. */
+	/* clang-format off */
 	fprintf(out,
 	        "Usage: sigil verify [OPTIONS] ZONEFILE\n"
 	        "\n"
@@ -47,6 +49,7 @@ void cmd_verify_usage(FILE *out)
 	        "\n"
 	        "Exit status: 0 the zone is valid (warnings allowed), 1 DNSSEC errors\n"
 	        "found, 2 usage or input error.\n");
+	/* clang-format on */
 }
 
 /* YYYYMMDDHHMMSS in UTC, or seconds since the epoch. */
@@ -59,7 +62,8 @@ static int parse_time(const char *s, uint64_t *out)
 	if (len == 14) {
 		struct tm tm = {0};
 		if (sscanf(s, "%4d%2d%2d%2d%2d%2d", &tm.tm_year, &tm.tm_mon,
-		           &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6 ||
+		           &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+		           &tm.tm_sec) != 6 ||
 		    tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
 		    tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
 		    tm.tm_sec > 60) {
@@ -95,12 +99,23 @@ static int parse_duration(const char *s, uint32_t *out)
 	unsigned long long mult = 1;
 	if (*end != '\0') {
 		switch (*end) {
-		case 's': mult = 1; break;
-		case 'm': mult = 60; break;
-		case 'h': mult = 3600; break;
-		case 'd': mult = 86400; break;
-		case 'w': mult = 604800; break;
-		default: return -1;
+		case 's':
+			mult = 1;
+			break;
+		case 'm':
+			mult = 60;
+			break;
+		case 'h':
+			mult = 3600;
+			break;
+		case 'd':
+			mult = 86400;
+			break;
+		case 'w':
+			mult = 604800;
+			break;
+		default:
+			return -1;
 		}
 		if (end[1] != '\0') {
 			return -1;
@@ -164,16 +179,20 @@ int cmd_verify(int argc, char **argv)
 			break;
 		case OPT_TIME:
 			if (parse_time(optarg, &opts.now) != 0) {
-				fprintf(stderr, "sigil verify: --time: '%s' is not "
-				                "YYYYMMDDHHMMSS or seconds since the epoch\n",
+				fprintf(stderr,
+				        "sigil verify: --time: '%s' is not "
+				        "YYYYMMDDHHMMSS or seconds since the "
+				        "epoch\n",
 				        optarg);
 				return SIGIL_EXIT_USAGE;
 			}
 			break;
 		case OPT_EXPIRE:
 			if (parse_duration(optarg, &opts.expire_warn) != 0) {
-				fprintf(stderr, "sigil verify: --expire-warn: '%s' is not "
-				                "a duration such as 7d, 12h or 3600\n",
+				fprintf(stderr,
+				        "sigil verify: --expire-warn: '%s' is "
+				        "not "
+				        "a duration such as 7d, 12h or 3600\n",
 				        optarg);
 				return SIGIL_EXIT_USAGE;
 			}
@@ -186,17 +205,22 @@ int cmd_verify(int argc, char **argv)
 			break;
 		case 't':
 			if (parse_count(optarg, 1024, &v) != 0 || v == 0) {
-				fprintf(stderr, "sigil verify: --threads: '%s' is not a "
-				                "number from 1 to 1024\n",
+				fprintf(stderr,
+				        "sigil verify: --threads: '%s' is not "
+				        "a "
+				        "number from 1 to 1024\n",
 				        optarg);
 				return SIGIL_EXIT_USAGE;
 			}
 			opts.threads = (unsigned)v;
 			break;
 		case OPT_MAXF:
-			if (parse_count(optarg, (unsigned long)-1 >> 1, &v) != 0) {
-				fprintf(stderr, "sigil verify: --max-findings: '%s' is not "
-				                "a number\n",
+			if (parse_count(optarg, (unsigned long)-1 >> 1, &v) !=
+			    0) {
+				fprintf(stderr,
+				        "sigil verify: --max-findings: '%s' is "
+				        "not "
+				        "a number\n",
 				        optarg);
 				return SIGIL_EXIT_USAGE;
 			}
@@ -229,9 +253,11 @@ int cmd_verify(int argc, char **argv)
 			        (unsigned long long)err.line, err.message);
 		} else if (err.file[0] != '\0') {
 			fprintf(stderr, "sigil verify: %s: %s\n", err.file,
-			        err.message[0] ? err.message : sigil_strerror(ret));
+			        err.message[0] ? err.message :
+			                         sigil_strerror(ret));
 		} else {
-			fprintf(stderr, "sigil verify: %s: %s\n", path, sigil_strerror(ret));
+			fprintf(stderr, "sigil verify: %s: %s\n", path,
+			        sigil_strerror(ret));
 		}
 		return SIGIL_EXIT_USAGE;
 	}
@@ -240,7 +266,8 @@ int cmd_verify(int argc, char **argv)
 	} else {
 		verify_report_text(stdout, rep, path, quiet);
 	}
-	int status = sigil_verify_report_valid(rep) ? SIGIL_EXIT_OK : SIGIL_EXIT_FOUND;
+	int status = sigil_verify_report_valid(rep) ? SIGIL_EXIT_OK :
+	                                              SIGIL_EXIT_FOUND;
 	sigil_verify_report_free(rep);
 	if (fflush(stdout) != 0) {
 		fprintf(stderr, "sigil verify: cannot write the report: %s\n",

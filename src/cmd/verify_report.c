@@ -69,12 +69,12 @@ void verify_report_text(FILE *out, const sigil_verify_report_t *r,
 		fprintf(out, "  checked at   %s%s\n", t,
 		        r->lenient ? ", lenient (resolver) semantics" : "");
 		fprintf(out,
-		        "  records      %" PRIu64 " in %" PRIu64 " RRsets at %" PRIu64
-		        " names\n",
+		        "  records      %" PRIu64 " in %" PRIu64
+		        " RRsets at %" PRIu64 " names\n",
 		        r->records, r->rrsets, r->names);
 		fprintf(out,
-		        "  delegations  %" PRIu64 " (%" PRIu64 " secure, %" PRIu64
-		        " insecure)\n",
+		        "  delegations  %" PRIu64 " (%" PRIu64
+		        " secure, %" PRIu64 " insecure)\n",
 		        r->delegations, r->secure_delegations,
 		        r->delegations - r->secure_delegations);
 		switch (r->denial) {
@@ -84,40 +84,47 @@ void verify_report_text(FILE *out, const sigil_verify_report_t *r,
 		case SIGIL_DENIAL_NSEC3:
 			salt_hex(salt, r);
 			fprintf(out,
-			        "  denial       NSEC3, hash %u, %u iterations, salt %s%s, "
+			        "  denial       NSEC3, hash %u, %u iterations, "
+			        "salt %s%s, "
 			        "%" PRIu64 " records\n",
 			        r->nsec3_alg, r->nsec3_iterations, salt,
-			        r->nsec3_optout ? ", opt-out" : "", r->nsec3_records);
+			        r->nsec3_optout ? ", opt-out" : "",
+			        r->nsec3_records);
 			break;
 		default:
 			fprintf(out, "  denial       none\n");
 		}
 		fprintf(out,
-		        "  signatures   %" PRIu64 " checked, %" PRIu64 " valid, %" PRIu64
-		        " not valid (%u threads, %.2f s)\n",
-		        r->signatures, r->signatures_valid, r->signatures_invalid,
-		        r->threads, r->time_total);
+		        "  signatures   %" PRIu64 " checked, %" PRIu64
+		        " valid, %" PRIu64 " not valid (%u threads, %.2f s)\n",
+		        r->signatures, r->signatures_valid,
+		        r->signatures_invalid, r->threads, r->time_total);
 		for (size_t i = 0; i < r->key_count; i++) {
 			const sigil_verify_keystat_t *k = &r->keys[i];
 			char extra[64] = "";
 			if (k->keys > 1) {
-				snprintf(extra, sizeof(extra), ", %u keys share this tag",
-				         k->keys);
+				snprintf(extra, sizeof(extra),
+				         ", %u keys share this tag", k->keys);
 			}
 			if (k->published) {
 				char exp[80] = "";
 				if (k->earliest_expiration >= 0) {
-					fmt_time(t, sizeof(t), k->earliest_expiration);
-					snprintf(exp, sizeof(exp), ", first expiry %s", t);
+					fmt_time(t, sizeof(t),
+					         k->earliest_expiration);
+					snprintf(exp, sizeof(exp),
+					         ", first expiry %s", t);
 				}
 				fprintf(out,
-				        "  key %5u    alg %u %s, %s, %u bits%s: %" PRIu64
-				        " valid, %" PRIu64 " not valid%s\n",
-				        k->tag, k->alg, alg_name(k->alg), role(k->flags),
-				        k->bits, extra, k->valid, k->invalid, exp);
+				        "  key %5u    alg %u %s, %s, %u "
+				        "bits%s: %" PRIu64 " valid, %" PRIu64
+				        " not valid%s\n",
+				        k->tag, k->alg, alg_name(k->alg),
+				        role(k->flags), k->bits, extra,
+				        k->valid, k->invalid, exp);
 			} else {
 				fprintf(out,
-				        "  key %5u    alg %u %s, not in the DNSKEY RRset: "
+				        "  key %5u    alg %u %s, not in the "
+				        "DNSKEY RRset: "
 				        "%" PRIu64 " signatures\n",
 				        k->tag, k->alg, alg_name(k->alg),
 				        k->valid + k->invalid);
@@ -127,8 +134,8 @@ void verify_report_text(FILE *out, const sigil_verify_report_t *r,
 			fmt_time(t, sizeof(t), r->earliest_expiration);
 			fmt_duration(d, sizeof(d), r->expire_warn);
 			fprintf(out,
-			        "  expiry       first valid signature expires %s; %" PRIu64
-			        " within %s\n",
+			        "  expiry       first valid signature expires "
+			        "%s; %" PRIu64 " within %s\n",
 			        t, r->expiring_soon, d);
 		}
 	}
@@ -136,19 +143,23 @@ void verify_report_text(FILE *out, const sigil_verify_report_t *r,
 		const sigil_verify_finding_t *f = &r->findings[i];
 		char tn[16];
 		fprintf(out, "%s: %s %s: %s [%s]\n",
-		        f->severity == SIGIL_SEV_ERROR ? "error" : "warning", f->owner,
-		        f->type ? sigil_rrtype_name(f->type, tn) : "-", f->message,
-		        sigil_finding_code(f->code));
+		        f->severity == SIGIL_SEV_ERROR ? "error" : "warning",
+		        f->owner,
+		        f->type ? sigil_rrtype_name(f->type, tn) : "-",
+		        f->message, sigil_finding_code(f->code));
 	}
 	if (r->findings_dropped > 0) {
-		fprintf(out, "(%zu more findings not listed; see --max-findings)\n",
+		fprintf(out,
+		        "(%zu more findings not listed; see --max-findings)\n",
 		        r->findings_dropped);
 	}
 	if (r->errors == 0) {
-		fprintf(out, "result: valid (%" PRIu64 " warnings)\n", r->warnings);
+		fprintf(out, "result: valid (%" PRIu64 " warnings)\n",
+		        r->warnings);
 	} else {
-		fprintf(out, "result: INVALID (%" PRIu64 " errors, %" PRIu64
-		             " warnings)\n",
+		fprintf(out,
+		        "result: INVALID (%" PRIu64 " errors, %" PRIu64
+		        " warnings)\n",
 		        r->errors, r->warnings);
 	}
 }
@@ -178,15 +189,16 @@ void verify_report_json(FILE *out, const sigil_verify_report_t *r,
 	fprintf(out, ",\"file\":");
 	json_str(out, path);
 	fprintf(out, ",\"valid\":%s,\"lenient\":%s,\"time\":%" PRIu64,
-	        r->errors == 0 ? "true" : "false", r->lenient ? "true" : "false",
-	        r->now);
+	        r->errors == 0 ? "true" : "false",
+	        r->lenient ? "true" : "false", r->now);
 	fprintf(out,
 	        ",\"summary\":{\"records\":%" PRIu64 ",\"rrsets\":%" PRIu64
 	        ",\"names\":%" PRIu64 ",\"delegations\":%" PRIu64
 	        ",\"secure_delegations\":%" PRIu64 ",\"signatures\":%" PRIu64
-	        ",\"signatures_valid\":%" PRIu64 ",\"signatures_invalid\":%" PRIu64
-	        ",\"errors\":%" PRIu64 ",\"warnings\":%" PRIu64
-	        ",\"expiring_soon\":%" PRIu64 ",\"expire_warn\":%u"
+	        ",\"signatures_valid\":%" PRIu64
+	        ",\"signatures_invalid\":%" PRIu64 ",\"errors\":%" PRIu64
+	        ",\"warnings\":%" PRIu64 ",\"expiring_soon\":%" PRIu64
+	        ",\"expire_warn\":%u"
 	        ",\"earliest_expiration\":",
 	        r->records, r->rrsets, r->names, r->delegations,
 	        r->secure_delegations, r->signatures, r->signatures_valid,
@@ -212,8 +224,8 @@ void verify_report_json(FILE *out, const sigil_verify_report_t *r,
 		        "\"iterations\":%u,\"salt\":\"%s\",\"opt_out\":%s,"
 		        "\"records\":%" PRIu64 "}",
 		        r->nsec3_alg, r->nsec3_iterations,
-		        r->nsec3_salt_len ? salt : "", r->nsec3_optout ? "true" : "false",
-		        r->nsec3_records);
+		        r->nsec3_salt_len ? salt : "",
+		        r->nsec3_optout ? "true" : "false", r->nsec3_records);
 		break;
 	case SIGIL_DENIAL_NSEC:
 		fprintf(out, ",\"denial\":{\"type\":\"NSEC\"}");
@@ -225,11 +237,13 @@ void verify_report_json(FILE *out, const sigil_verify_report_t *r,
 	for (size_t i = 0; i < r->key_count; i++) {
 		const sigil_verify_keystat_t *k = &r->keys[i];
 		fprintf(out,
-		        "%s{\"tag\":%u,\"algorithm\":%u,\"flags\":%u,\"bits\":%u,"
+		        "%s{\"tag\":%u,\"algorithm\":%u,\"flags\":%u,\"bits\":%"
+		        "u,"
 		        "\"published\":%s,\"keys\":%u,\"valid\":%" PRIu64
 		        ",\"invalid\":%" PRIu64 ",\"earliest_expiration\":",
 		        i ? "," : "", k->tag, k->alg, k->flags, k->bits,
-		        k->published ? "true" : "false", k->keys, k->valid, k->invalid);
+		        k->published ? "true" : "false", k->keys, k->valid,
+		        k->invalid);
 		if (k->earliest_expiration >= 0) {
 			fprintf(out, "%" PRId64 "}", k->earliest_expiration);
 		} else {
@@ -240,7 +254,8 @@ void verify_report_json(FILE *out, const sigil_verify_report_t *r,
 	for (size_t i = 0; i < r->finding_count; i++) {
 		const sigil_verify_finding_t *f = &r->findings[i];
 		char tn[16];
-		fprintf(out, "%s{\"severity\":\"%s\",\"code\":\"%s\",\"owner\":",
+		fprintf(out,
+		        "%s{\"severity\":\"%s\",\"code\":\"%s\",\"owner\":",
 		        i ? "," : "",
 		        f->severity == SIGIL_SEV_ERROR ? "error" : "warning",
 		        sigil_finding_code(f->code));

@@ -410,13 +410,15 @@ out:
 static const sigil_ecfast_t *ecdsa_fast(const sigil_pubkey_t *ckey)
 {
 	sigil_pubkey_t *key = (sigil_pubkey_t *)ckey; /* only atomics change */
-	sigil_ecfast_t *f = atomic_load_explicit(&key->fast, memory_order_acquire);
+	sigil_ecfast_t *f =
+		atomic_load_explicit(&key->fast, memory_order_acquire);
 	int unclaimed = 0;
 
 	if (f != NULL ||
-	    atomic_fetch_add_explicit(&key->fast_uses, 1, memory_order_relaxed) <
-	            ECFAST_AFTER ||
-	    !atomic_compare_exchange_strong(&key->fast_claimed, &unclaimed, 1)) {
+	    atomic_fetch_add_explicit(&key->fast_uses, 1,
+	                              memory_order_relaxed) < ECFAST_AFTER ||
+	    !atomic_compare_exchange_strong(&key->fast_claimed, &unclaimed,
+	                                    1)) {
 		return f;
 	}
 	if (sigil_ecfast_new(key->alg, key->rdata + DNSKEY_FIXED_LEN,

@@ -24,7 +24,7 @@ struct loader {
 	sigil_rr_t *rrs;
 	size_t rr_count;
 	size_t rr_cap;
-	sigil_buf_t rdata; /* RDATA of the current owner, back to back */
+	sigil_buf_t rdata;   /* RDATA of the current owner, back to back */
 	const char *dropped; /* input below this was released to the kernel */
 };
 
@@ -107,7 +107,8 @@ static int take_record(struct loader *l, zs_scanner_t *s)
 	if (!l->have_owner || !sigil_dname_equal(l->owner, s->r_owner)) {
 		int ret = flush_node(l);
 		if (ret != SIGIL_EOK) {
-			set_error(l, ret, file, s->line_counter, "%s", sigil_strerror(ret));
+			set_error(l, ret, file, s->line_counter, "%s",
+			          sigil_strerror(ret));
 			return l->ret;
 		}
 		memcpy(l->owner, s->r_owner, s->r_owner_length);
@@ -130,7 +131,8 @@ static int take_record(struct loader *l, zs_scanner_t *s)
 		l->rr_cap = cap;
 	}
 	size_t off = l->rdata.len;
-	if (sigil_buf_append(&l->rdata, s->r_data, s->r_data_length) != SIGIL_EOK) {
+	if (sigil_buf_append(&l->rdata, s->r_data, s->r_data_length) !=
+	    SIGIL_EOK) {
 		set_error(l, SIGIL_ENOMEM, file, s->line_counter, "%s",
 		          sigil_strerror(SIGIL_ENOMEM));
 		return l->ret;
@@ -160,7 +162,8 @@ static int parse_file(struct loader *l, const char *path, const char *origin,
 	}
 	l->dropped = NULL;
 	if (zs_init(s, origin, SIGIL_CLASS_IN, ttl) != 0) {
-		set_error(l, SIGIL_EINVAL, path, 0, "invalid origin '%s'", origin);
+		set_error(l, SIGIL_EINVAL, path, 0, "invalid origin '%s'",
+		          origin);
 		free(s);
 		return l->ret;
 	}
@@ -182,28 +185,36 @@ static int parse_file(struct loader *l, const char *path, const char *origin,
 	}
 	while (l->ret == SIGIL_EOK) {
 		if (zs_parse_record(s) != 0 && s->state != ZS_STATE_ERROR) {
-			set_error(l, SIGIL_ESYNTAX, s->file.name ? s->file.name : path,
-			          s->line_counter, "%s", zs_strerror(s->error.code));
+			set_error(l, SIGIL_ESYNTAX,
+			          s->file.name ? s->file.name : path,
+			          s->line_counter, "%s",
+			          zs_strerror(s->error.code));
 			break;
 		}
 		if (s->state == ZS_STATE_DATA) {
 			take_record(l, s);
 		} else if (s->state == ZS_STATE_ERROR) {
-			set_error(l, SIGIL_ESYNTAX, s->file.name ? s->file.name : path,
-			          s->line_counter, "%s", zs_strerror(s->error.code));
+			set_error(l, SIGIL_ESYNTAX,
+			          s->file.name ? s->file.name : path,
+			          s->line_counter, "%s",
+			          zs_strerror(s->error.code));
 		} else if (s->state == ZS_STATE_INCLUDE) {
 			if (depth >= MAX_INCLUDE_DEPTH) {
-				set_error(l, SIGIL_ELIMIT, s->file.name, s->line_counter,
-				          "$INCLUDE nested more than %s levels deep", "8");
+				set_error(l, SIGIL_ELIMIT, s->file.name,
+				          s->line_counter,
+				          "$INCLUDE nested more than %s levels "
+				          "deep",
+				          "8");
 				break;
 			}
 			/* buffer holds the origin for the included file */
 			char inc_origin[sizeof(s->buffer)];
 			snprintf(inc_origin, sizeof(inc_origin), "%s",
 			         (const char *)s->buffer);
-			parse_file(l, s->include_filename, inc_origin, s->default_ttl,
-			           depth + 1);
-		} else if (s->state == ZS_STATE_EOF || s->state == ZS_STATE_STOP) {
+			parse_file(l, s->include_filename, inc_origin,
+			           s->default_ttl, depth + 1);
+		} else if (s->state == ZS_STATE_EOF ||
+		           s->state == ZS_STATE_STOP) {
 			break;
 		}
 	}
@@ -223,9 +234,10 @@ int sigil_zone_load(sigil_zone_t *zone, const char *path,
 
 	memset(err, 0, sizeof(*err));
 	if (opts->origin != NULL) {
-		if (sigil_dname_from_str(origin, opts->origin, (const uint8_t *)"") == 0) {
-			set_error(&l, SIGIL_EINVAL, path, 0, "invalid origin '%s'",
-			          opts->origin);
+		if (sigil_dname_from_str(origin, opts->origin,
+		                         (const uint8_t *)"") == 0) {
+			set_error(&l, SIGIL_EINVAL, path, 0,
+			          "invalid origin '%s'", opts->origin);
 			return l.ret;
 		}
 		sigil_zone_set_apex(zone, origin);

@@ -93,7 +93,8 @@ bool sigil_dname_equal(const uint8_t *a, const uint8_t *b)
 }
 
 /* Offsets of each label, from the leftmost; returns the count. */
-static unsigned label_offsets(const uint8_t *name, uint8_t off[SIGIL_DNAME_MAXLABELS])
+static unsigned label_offsets(const uint8_t *name,
+                              uint8_t off[SIGIL_DNAME_MAXLABELS])
 {
 	unsigned n = 0;
 	const uint8_t *p = name;
@@ -217,12 +218,13 @@ size_t sigil_dname_from_str(uint8_t out[SIGIL_DNAME_MAXLEN], const char *txt,
 			unsigned c = (unsigned char)*p++;
 			if (c == '\\') {
 				if (p[0] >= '0' && p[0] <= '9') {
-					if (!(p[1] >= '0' && p[1] <= '9' && p[2] >= '0' &&
-					      p[2] <= '9')) {
+					if (!(p[1] >= '0' && p[1] <= '9' &&
+					      p[2] >= '0' && p[2] <= '9')) {
 						return 0;
 					}
 					c = (unsigned)(p[0] - '0') * 100 +
-					    (unsigned)(p[1] - '0') * 10 + (unsigned)(p[2] - '0');
+					    (unsigned)(p[1] - '0') * 10 +
+					    (unsigned)(p[2] - '0');
 					if (c > 255) {
 						return 0;
 					}

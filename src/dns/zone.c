@@ -19,9 +19,9 @@ struct chunk {
 
 struct sigil_zone {
 	sigil_arena_t *arena;
-	struct chunk *rr_chunks;   /* head is the one being filled */
+	struct chunk *rr_chunks; /* head is the one being filled */
 	struct chunk *node_chunks;
-	sigil_node_t **nodes;      /* all nodes; canonical order after finish */
+	sigil_node_t **nodes; /* all nodes; canonical order after finish */
 	size_t node_count;
 	size_t node_cap;
 	size_t rr_count;
@@ -74,7 +74,8 @@ const uint8_t *sigil_zone_apex(const sigil_zone_t *zone)
 int sigil_zone_set_apex(sigil_zone_t *zone, const uint8_t *apex)
 {
 	if (zone->has_apex) {
-		return sigil_dname_equal(zone->apex, apex) ? SIGIL_EOK : SIGIL_EINVAL;
+		return sigil_dname_equal(zone->apex, apex) ? SIGIL_EOK :
+		                                             SIGIL_EINVAL;
 	}
 	sigil_dname_tolower(zone->apex, apex);
 	zone->has_apex = true;
@@ -143,7 +144,8 @@ sigil_node_t *sigil_zone_add_node(sigil_zone_t *zone, const uint8_t *owner,
 		dst[i].status = 0;
 		dst[i].aux = 0;
 		dst[i].aux2 = 0;
-		dst[i].rdata = sigil_arena_dup(zone->arena, rrs[i].rdata, rrs[i].rdlen);
+		dst[i].rdata = sigil_arena_dup(zone->arena, rrs[i].rdata,
+		                               rrs[i].rdlen);
 		if (dst[i].rdata == NULL) {
 			return NULL;
 		}
@@ -164,7 +166,8 @@ sigil_node_t *sigil_zone_add_node(sigil_zone_t *zone, const uint8_t *owner,
 
 /* --- ordering of RRs inside a node ------------------------------------- */
 
-static int rdata_canon_cmp(uint16_t type, const sigil_rr_t *a, const sigil_rr_t *b)
+static int rdata_canon_cmp(uint16_t type, const sigil_rr_t *a,
+                           const sigil_rr_t *b)
 {
 	if (!sigil_rdata_has_canon_names(type)) {
 		return sigil_rdata_cmp(a->rdata, a->rdlen, b->rdata, b->rdlen);
@@ -201,7 +204,9 @@ static void rr_sort(sigil_rr_t *rrs, size_t n)
 			rr_sort(rrs + half, n - half);
 			size_t i = 0, j = half, k = 0;
 			while (i < half && j < n) {
-				tmp[k++] = rr_cmp(&rrs[j], &rrs[i]) < 0 ? rrs[j++] : rrs[i++];
+				tmp[k++] = rr_cmp(&rrs[j], &rrs[i]) < 0 ?
+				                   rrs[j++] :
+				                   rrs[i++];
 			}
 			while (i < half) {
 				tmp[k++] = rrs[i++];
@@ -308,7 +313,9 @@ static int nodes_sort(sigil_node_t **a, size_t n)
 			}
 			size_t i = lo, j = mid, k = lo;
 			while (i < mid && j < hi) {
-				tmp[k++] = node_ptr_cmp(&a[j], &a[i]) < 0 ? a[j++] : a[i++];
+				tmp[k++] = node_ptr_cmp(&a[j], &a[i]) < 0 ?
+				                   a[j++] :
+				                   a[i++];
 			}
 			while (i < mid) {
 				tmp[k++] = a[i++];
@@ -359,8 +366,9 @@ int sigil_zone_finish(sigil_zone_t *zone)
 		}
 		sigil_node_t *first = zone->nodes[i];
 		if (j > i + 1) {
-			sigil_rr_t *rrs = chunk_take(zone, &zone->rr_chunks, total,
-			                             sizeof(sigil_rr_t), RR_CHUNK);
+			sigil_rr_t *rrs =
+				chunk_take(zone, &zone->rr_chunks, total,
+			                   sizeof(sigil_rr_t), RR_CHUNK);
 			if (rrs == NULL) {
 				return SIGIL_ENOMEM;
 			}
@@ -376,8 +384,9 @@ int sigil_zone_finish(sigil_zone_t *zone)
 			}
 			first->rrs = rrs;
 			first->rr_count = (uint32_t)total;
-			first->flags = (uint16_t)((first->flags & ~SIGIL_NODE_SORTED) |
-			                          SIGIL_NODE_MERGED);
+			first->flags =
+				(uint16_t)((first->flags & ~SIGIL_NODE_SORTED) |
+			                   SIGIL_NODE_MERGED);
 		}
 		sigil_node_sort(first);
 		zone->nodes[out++] = first;
@@ -444,7 +453,8 @@ void sigil_zone_classify(sigil_zone_t *zone)
 			uint16_t t = n->rrs[r].type;
 			if (t != SIGIL_T_NSEC3 &&
 			    !(t == SIGIL_T_RRSIG &&
-			      sigil_rrsig_covered(&n->rrs[r]) == SIGIL_T_NSEC3)) {
+			      sigil_rrsig_covered(&n->rrs[r]) ==
+			              SIGIL_T_NSEC3)) {
 				hashed = false;
 			}
 		}

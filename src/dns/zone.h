@@ -47,20 +47,22 @@ typedef struct {
 	uint16_t type;
 	uint16_t rdlen;
 	uint8_t status;
-	uint8_t aux;    /* validator scratch: index of the key that verified */
+	uint8_t aux; /* validator scratch: index of the key that verified */
 	uint16_t aux2;
 } sigil_rr_t;
 
 /* Node flags.  The zone-cut flags are set by sigil_zone_classify(). */
 enum {
-	SIGIL_NODE_SORTED = 1 << 0,  /* RRs are in canonical order */
-	SIGIL_NODE_MERGED = 1 << 1,  /* name appeared in several places */
+	SIGIL_NODE_SORTED = 1 << 0, /* RRs are in canonical order */
+	SIGIL_NODE_MERGED = 1 << 1, /* name appeared in several places */
 	SIGIL_NODE_APEX = 1 << 2,
-	SIGIL_NODE_DELEG = 1 << 3,   /* NS below the apex: a zone cut */
-	SIGIL_NODE_NONAUTH = 1 << 4, /* below a zone cut or a DNAME: glue or occluded */
+	SIGIL_NODE_DELEG = 1 << 3, /* NS below the apex: a zone cut */
+	SIGIL_NODE_NONAUTH =
+		1 << 4, /* below a zone cut or a DNAME: glue or occluded */
 	SIGIL_NODE_OUTSIDE = 1 << 5, /* not at or below the apex */
 	SIGIL_NODE_DS = 1 << 6,      /* delegation with a DS RRset */
-	SIGIL_NODE_HASHED = 1 << 7,  /* holds NSEC3 records only (a hashed owner) */
+	SIGIL_NODE_HASHED =
+		1 << 7, /* holds NSEC3 records only (a hashed owner) */
 };
 
 typedef struct {
@@ -70,8 +72,8 @@ typedef struct {
 	uint32_t rr_count;
 	uint16_t key_len;
 	uint16_t flags;
-	uint32_t line;        /* input line of the node's first record */
-	uint32_t seq;         /* order of appearance in the input */
+	uint32_t line; /* input line of the node's first record */
+	uint32_t seq;  /* order of appearance in the input */
 	/* Scratch for the zone's user (the validator keeps the NSEC3 hash of
 	 * the owner here); NULL after loading, never freed by the store. */
 	const uint8_t *hash;
@@ -127,7 +129,8 @@ sigil_rr_t *sigil_node_rrset(const sigil_node_t *node, uint16_t type,
 /* RRSIG helpers: type covered of an RRSIG RR (0 when RDATA is short). */
 static inline uint16_t sigil_rrsig_covered(const sigil_rr_t *rr)
 {
-	return rr->rdlen >= 2 ? (uint16_t)(rr->rdata[0] << 8 | rr->rdata[1]) : 0;
+	return rr->rdlen >= 2 ? (uint16_t)(rr->rdata[0] << 8 | rr->rdata[1]) :
+	                        0;
 }
 
 #endif

@@ -52,7 +52,7 @@ int sigil_buf_append_u16(sigil_buf_t *buf, uint16_t v)
 
 int sigil_buf_append_u32(sigil_buf_t *buf, uint32_t v)
 {
-	uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8),
-	                (uint8_t)v};
+	uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16),
+	                (uint8_t)(v >> 8), (uint8_t)v};
 	return sigil_buf_append(buf, b, 4);
 }

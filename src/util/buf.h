@@ -14,7 +14,10 @@ typedef struct {
 
 /* A zeroed sigil_buf_t is a valid empty buffer. */
 void sigil_buf_free(sigil_buf_t *buf);
-static inline void sigil_buf_reset(sigil_buf_t *buf) { buf->len = 0; }
+static inline void sigil_buf_reset(sigil_buf_t *buf)
+{
+	buf->len = 0;
+}
 /* Ensures room for extra more bytes; SIGIL_EOK or SIGIL_ENOMEM. */
 int sigil_buf_reserve(sigil_buf_t *buf, size_t extra);
 int sigil_buf_append(sigil_buf_t *buf, const void *data, size_t len);

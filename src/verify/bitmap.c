@@ -25,7 +25,8 @@ int bitmap_decode(const uint8_t *bm, size_t len, uint16_t *out, size_t cap)
 					if (n == cap) {
 						return -1;
 					}
-					out[n++] = (uint16_t)(window * 256 + i * 8 + b);
+					out[n++] = (uint16_t)(window * 256 +
+					                      i * 8 + b);
 				}
 			}
 		}

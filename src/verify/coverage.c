@@ -30,7 +30,8 @@ static sigil_verify_keystat_t *keystat(vctx_t *v, uint16_t tag, uint8_t alg)
 			return &r->keys[i];
 		}
 	}
-	sigil_verify_keystat_t *p = realloc(r->keys, (r->key_count + 1) * sizeof(*p));
+	sigil_verify_keystat_t *p =
+		realloc(r->keys, (r->key_count + 1) * sizeof(*p));
 	if (p == NULL) {
 		return NULL;
 	}
@@ -58,7 +59,8 @@ static sigil_verify_keystat_t *keystat(vctx_t *v, uint16_t tag, uint8_t alg)
  * not revoked (a revoked key is no trust anchor, RFC 5011). */
 static bool is_sep(uint16_t flags)
 {
-	return (flags & SIGIL_DNSKEY_FLAG_SEP) && (flags & SIGIL_DNSKEY_FLAG_ZONE) &&
+	return (flags & SIGIL_DNSKEY_FLAG_SEP) &&
+	       (flags & SIGIL_DNSKEY_FLAG_ZONE) &&
 	       !(flags & SIGIL_DNSKEY_FLAG_REVOKE);
 }
 
@@ -79,8 +81,9 @@ static int check_keys(vctx_t *v, const sigil_node_t *apex)
 	const keyset_t *ks = &v->keys;
 
 	if (ks->count == 0) {
-		return report_add(v, SIGIL_F_DNSKEY_MISSING, v->apex, SIGIL_T_DNSKEY,
-		                  -1, -1, "no DNSKEY RRset at the zone apex");
+		return report_add(v, SIGIL_F_DNSKEY_MISSING, v->apex,
+		                  SIGIL_T_DNSKEY, -1, -1,
+		                  "no DNSKEY RRset at the zone apex");
 	}
 	for (size_t i = 0; i < ks->count && ret == SIGIL_EOK; i++) {
 		const vkey_t *k = &ks->keys[i];
@@ -92,40 +95,44 @@ static int check_keys(vctx_t *v, const sigil_node_t *apex)
 			any_sep = true;
 		}
 		if (k->decode_failed) {
-			ret = report_add(v, SIGIL_F_DNSKEY_BAD, apex->owner,
-			                 SIGIL_T_DNSKEY, k->tag, k->alg,
-			                 "DNSKEY %u (algorithm %u): key material does "
-			                 "not decode",
-			                 k->tag, k->alg);
+			ret = report_add(
+				v, SIGIL_F_DNSKEY_BAD, apex->owner,
+				SIGIL_T_DNSKEY, k->tag, k->alg,
+				"DNSKEY %u (algorithm %u): key material does "
+				"not decode",
+				k->tag, k->alg);
 		} else if (k->key == NULL) {
-			ret = report_add(v, SIGIL_F_DNSKEY_ALG_UNSUPPORTED, apex->owner,
-			                 SIGIL_T_DNSKEY, k->tag, k->alg,
-			                 "DNSKEY %u: algorithm %u cannot be verified by "
-			                 "sigil; its signatures are not checked",
-			                 k->tag, k->alg);
+			ret = report_add(
+				v, SIGIL_F_DNSKEY_ALG_UNSUPPORTED, apex->owner,
+				SIGIL_T_DNSKEY, k->tag, k->alg,
+				"DNSKEY %u: algorithm %u cannot be verified by "
+				"sigil; its signatures are not checked",
+				k->tag, k->alg);
 		} else if ((k->alg == 5 || k->alg == 7 || k->alg == 8 ||
 		            k->alg == 10) &&
 		           sigil_pubkey_bits(k->key) < 1024) {
 			ret = report_add(v, SIGIL_F_DNSKEY_WEAK, apex->owner,
 			                 SIGIL_T_DNSKEY, k->tag, k->alg,
-			                 "DNSKEY %u: RSA key of %u bits", k->tag,
-			                 sigil_pubkey_bits(k->key));
+			                 "DNSKEY %u: RSA key of %u bits",
+			                 k->tag, sigil_pubkey_bits(k->key));
 		}
 		for (size_t j = 0; j < i && ret == SIGIL_EOK; j++) {
 			if (ks->keys[j].tag == k->tag) {
-				ret = report_add(v, SIGIL_F_DNSKEY_TAG_COLLISION,
-				                 apex->owner, SIGIL_T_DNSKEY, k->tag,
-				                 k->alg,
-				                 "two DNSKEYs share key tag %u (legal; "
-				                 "every matching key is tried)",
-				                 k->tag);
+				ret = report_add(
+					v, SIGIL_F_DNSKEY_TAG_COLLISION,
+					apex->owner, SIGIL_T_DNSKEY, k->tag,
+					k->alg,
+					"two DNSKEYs share key tag %u (legal; "
+					"every matching key is tried)",
+					k->tag);
 				break;
 			}
 		}
 	}
 	if (ret == SIGIL_EOK && !any_sep) {
-		ret = report_add(v, SIGIL_F_DNSKEY_NO_SEP, apex->owner, SIGIL_T_DNSKEY,
-		                 -1, -1, "no DNSKEY has the SEP flag");
+		ret = report_add(v, SIGIL_F_DNSKEY_NO_SEP, apex->owner,
+		                 SIGIL_T_DNSKEY, -1, -1,
+		                 "no DNSKEY has the SEP flag");
 	}
 	return ret;
 }
@@ -139,25 +146,28 @@ static int report_sig(vctx_t *v, const sigil_node_t *node, const sigil_rr_t *rr,
 	uint16_t covered = sigil_rrsig_covered(rr);
 
 	if (sigil_rrsig_parse(rr->rdata, rr->rdlen, &sig) != SIGIL_EOK) {
-		return report_add_sev(v, SIGIL_F_SIG_MALFORMED, sev, node->owner,
-		                      covered, -1, -1, "RRSIG RDATA is malformed");
+		return report_add_sev(v, SIGIL_F_SIG_MALFORMED, sev,
+		                      node->owner, covered, -1, -1,
+		                      "RRSIG RDATA is malformed");
 	}
 	int tag = sig.key_tag, alg = sig.algorithm;
 	switch (rr->status) {
 	case RS_BOGUS:
-		return report_add_sev(v, SIGIL_F_SIG_BOGUS, sev, node->owner, covered,
-		                      tag, alg,
-		                      "RRSIG by key %d (algorithm %d) does not verify",
-		                      tag, alg);
+		return report_add_sev(
+			v, SIGIL_F_SIG_BOGUS, sev, node->owner, covered, tag,
+			alg, "RRSIG by key %d (algorithm %d) does not verify",
+			tag, alg);
 	case RS_NOKEY:
-		return report_add_sev(v, SIGIL_F_SIG_NO_KEY, sev, node->owner, covered,
-		                      tag, alg,
-		                      "RRSIG names key %d (algorithm %d), which is "
-		                      "not in the DNSKEY RRset",
-		                      tag, alg);
+		return report_add_sev(
+			v, SIGIL_F_SIG_NO_KEY, sev, node->owner, covered, tag,
+			alg,
+			"RRSIG names key %d (algorithm %d), which is "
+			"not in the DNSKEY RRset",
+			tag, alg);
 	case RS_EXPIRED:
 		fmt_time(t1, sizeof(t1),
-		         (int64_t)v->opts->now + sigil_rrsig_expires_in(&sig, v->opts->now));
+		         (int64_t)v->opts->now +
+		                 sigil_rrsig_expires_in(&sig, v->opts->now));
 		return report_add_sev(v, SIGIL_F_SIG_EXPIRED, sev, node->owner,
 		                      covered, tag, alg,
 		                      "RRSIG by key %d expired at %s", tag, t1);
@@ -165,43 +175,48 @@ static int report_sig(vctx_t *v, const sigil_node_t *node, const sigil_rr_t *rr,
 		/* inception is ahead of now in serial arithmetic */
 		int64_t d = (int32_t)(sig.inception - (uint32_t)v->opts->now);
 		fmt_time(t1, sizeof(t1), (int64_t)v->opts->now + d);
-		return report_add_sev(v, SIGIL_F_SIG_NOT_YET_VALID, sev, node->owner,
-		                      covered, tag, alg,
-		                      "RRSIG by key %d is not valid before %s", tag,
-		                      t1);
+		return report_add_sev(v, SIGIL_F_SIG_NOT_YET_VALID, sev,
+		                      node->owner, covered, tag, alg,
+		                      "RRSIG by key %d is not valid before %s",
+		                      tag, t1);
 	}
 	case RS_BADSIGNER: {
 		char s[SIGIL_DNAME_TXT_MAXLEN];
 		sigil_dname_to_str(s, sig.signer);
-		return report_add_sev(v, SIGIL_F_SIG_BAD_SIGNER, sev, node->owner,
-		                      covered, tag, alg,
-		                      "RRSIG signer name %s is not the zone apex", s);
+		return report_add_sev(
+			v, SIGIL_F_SIG_BAD_SIGNER, sev, node->owner, covered,
+			tag, alg, "RRSIG signer name %s is not the zone apex",
+			s);
 	}
 	case RS_BADLABELS:
-		return report_add_sev(v, SIGIL_F_SIG_BAD_LABELS, sev, node->owner,
-		                      covered, tag, alg,
-		                      "RRSIG labels field is %d, the owner name has %u",
-		                      sig.labels, sigil_dname_rrsig_labels(node->owner));
+		return report_add_sev(
+			v, SIGIL_F_SIG_BAD_LABELS, sev, node->owner, covered,
+			tag, alg,
+			"RRSIG labels field is %d, the owner name has %u",
+			sig.labels, sigil_dname_rrsig_labels(node->owner));
 	case RS_UNSUPPORTED:
-		return report_add(v, SIGIL_F_SIG_ALG_UNSUPPORTED, node->owner, covered,
-		                  tag, alg,
-		                  "RRSIG algorithm %d cannot be verified by sigil", alg);
+		return report_add(
+			v, SIGIL_F_SIG_ALG_UNSUPPORTED, node->owner, covered,
+			tag, alg,
+			"RRSIG algorithm %d cannot be verified by sigil", alg);
 	case RS_REVOKED:
-		return report_add_sev(v, SIGIL_F_SIG_REVOKED_KEY, sev, node->owner,
-		                      covered, tag, alg,
+		return report_add_sev(v, SIGIL_F_SIG_REVOKED_KEY, sev,
+		                      node->owner, covered, tag, alg,
 		                      "RRSIG made by revoked key %d", tag);
 	case RS_BADTIMES:
-		return report_add_sev(v, SIGIL_F_SIG_BAD_TIMES, sev, node->owner,
-		                      covered, tag, alg,
+		return report_add_sev(v, SIGIL_F_SIG_BAD_TIMES, sev,
+		                      node->owner, covered, tag, alg,
 		                      "RRSIG by key %d expires (%u) before its "
 		                      "inception (%u)",
 		                      tag, sig.expiration, sig.inception);
 	case RS_MALFORMED:
-		return report_add_sev(v, SIGIL_F_SIG_MALFORMED, sev, node->owner,
-		                      covered, tag, alg, "RRSIG RDATA is malformed");
+		return report_add_sev(v, SIGIL_F_SIG_MALFORMED, sev,
+		                      node->owner, covered, tag, alg,
+		                      "RRSIG RDATA is malformed");
 	default:
-		return report_add_sev(v, SIGIL_F_SIG_BOGUS, sev, node->owner, covered,
-		                      tag, alg, "RRSIG could not be checked");
+		return report_add_sev(v, SIGIL_F_SIG_BOGUS, sev, node->owner,
+		                      covered, tag, alg,
+		                      "RRSIG could not be checked");
 	}
 }
 
@@ -213,9 +228,9 @@ struct expiry {
 	bool have;
 };
 
-static int check_rrset(vctx_t *v, const sigil_node_t *node, const sigil_rr_t *set,
-                       size_t n, const sigil_rr_t *sigs, size_t nsigs,
-                       struct expiry *ex)
+static int check_rrset(vctx_t *v, const sigil_node_t *node,
+                       const sigil_rr_t *set, size_t n, const sigil_rr_t *sigs,
+                       size_t nsigs, struct expiry *ex)
 {
 	int ret = SIGIL_EOK;
 	uint16_t type = set[0].type;
@@ -225,43 +240,47 @@ static int check_rrset(vctx_t *v, const sigil_node_t *node, const sigil_rr_t *se
 	r->rrsets++;
 	for (size_t i = 1; i < n; i++) {
 		if (set[i].ttl != set[0].ttl) {
-			ret = report_add(v, SIGIL_F_RRSET_TTL_MISMATCH, node->owner,
-			                 type, -1, -1,
-			                 "RRs of one RRset have different TTLs (%u, %u)",
-			                 set[0].ttl, set[i].ttl);
+			ret = report_add(
+				v, SIGIL_F_RRSET_TTL_MISMATCH, node->owner,
+				type, -1, -1,
+				"RRs of one RRset have different TTLs (%u, %u)",
+				set[0].ttl, set[i].ttl);
 			break;
 		}
 	}
 	bool nonauth = (node->flags & SIGIL_NODE_NONAUTH) ||
-	               ((node->flags & SIGIL_NODE_DELEG) && type != SIGIL_T_DS &&
-	                type != SIGIL_T_NSEC);
+	               ((node->flags & SIGIL_NODE_DELEG) &&
+	                type != SIGIL_T_DS && type != SIGIL_T_NSEC);
 	if (nonauth) {
 		if (nsigs > 0 && ret == SIGIL_EOK) {
-			const char *what = (node->flags & SIGIL_NODE_NONAUTH)
-			                           ? "glue or occluded data is signed"
-			                           : "non-authoritative data at a "
-			                             "delegation is signed";
+			const char *what =
+				(node->flags & SIGIL_NODE_NONAUTH) ?
+					"glue or occluded data is signed" :
+					"non-authoritative data at a "
+					"delegation is signed";
 			sigil_rrsig_t sig;
 			int tag = -1, alg = -1;
-			if (sigil_rrsig_parse(sigs[0].rdata, sigs[0].rdlen, &sig) ==
-			    SIGIL_EOK) {
+			if (sigil_rrsig_parse(sigs[0].rdata, sigs[0].rdlen,
+			                      &sig) == SIGIL_EOK) {
 				tag = sig.key_tag;
 				alg = sig.algorithm;
 			}
-			ret = report_add(v, SIGIL_F_SIG_UNEXPECTED, node->owner, type,
-			                 tag, alg, "%s (%zu RRSIG)", what, nsigs);
+			ret = report_add(v, SIGIL_F_SIG_UNEXPECTED, node->owner,
+			                 type, tag, alg, "%s (%zu RRSIG)", what,
+			                 nsigs);
 		}
 		return ret;
 	}
 	if (nsigs == 0) {
-		ret = report_add(v, SIGIL_F_RRSET_UNSIGNED, node->owner, type, -1, -1,
-		                 "RRset has no RRSIG");
+		ret = report_add(v, SIGIL_F_RRSET_UNSIGNED, node->owner, type,
+		                 -1, -1, "RRset has no RRSIG");
 		if (ret == SIGIL_EOK && type == SIGIL_T_DNSKEY &&
 		    (node->flags & SIGIL_NODE_APEX) && any_sep_key(v)) {
-			ret = report_add(v, SIGIL_F_DNSKEY_NOT_SEP_SIGNED, node->owner,
-			                 type, -1, -1,
-			                 "DNSKEY RRset has no valid signature by a "
-			                 "key with the SEP flag (KSK)");
+			ret = report_add(
+				v, SIGIL_F_DNSKEY_NOT_SEP_SIGNED, node->owner,
+				type, -1, -1,
+				"DNSKEY RRset has no valid signature by a "
+				"key with the SEP flag (KSK)");
 		}
 		return ret;
 	}
@@ -282,8 +301,8 @@ static int check_rrset(vctx_t *v, const sigil_node_t *node, const sigil_rr_t *se
 		}
 	}
 	/* Resolver semantics: one good signature makes the RRset secure. */
-	sigil_severity_t sev = (lenient && valid > 0) ? SIGIL_SEV_WARNING
-	                                              : SIGIL_SEV_ERROR;
+	sigil_severity_t sev =
+		(lenient && valid > 0) ? SIGIL_SEV_WARNING : SIGIL_SEV_ERROR;
 	for (size_t i = 0; i < nsigs && ret == SIGIL_EOK; i++) {
 		if (sigs[i].status != RS_VALID) {
 			ret = report_sig(v, node, &sigs[i], sev);
@@ -291,24 +310,30 @@ static int check_rrset(vctx_t *v, const sigil_node_t *node, const sigil_rr_t *se
 		}
 		if (sigs[i].aux2 & RS_F_TTL_MISMATCH) {
 			sigil_rrsig_t sig;
-			if (sigil_rrsig_parse(sigs[i].rdata, sigs[i].rdlen, &sig) ==
-			    SIGIL_EOK) {
-				ret = report_add(v, SIGIL_F_SIG_BAD_TTL, node->owner, type,
-				                 sig.key_tag, sig.algorithm,
-				                 "RRSIG original TTL %u differs from the "
+			if (sigil_rrsig_parse(sigs[i].rdata, sigs[i].rdlen,
+			                      &sig) == SIGIL_EOK) {
+				ret = report_add(v, SIGIL_F_SIG_BAD_TTL,
+				                 node->owner, type, sig.key_tag,
+				                 sig.algorithm,
+				                 "RRSIG original TTL %u "
+				                 "differs from the "
 				                 "RRset TTL %u",
 				                 sig.original_ttl, set[0].ttl);
 			}
 		}
 		sigil_rrsig_t sig;
-		if (sigil_rrsig_parse(sigs[i].rdata, sigs[i].rdlen, &sig) == SIGIL_EOK) {
-			int64_t left = sigil_rrsig_expires_in(&sig, v->opts->now);
+		if (sigil_rrsig_parse(sigs[i].rdata, sigs[i].rdlen, &sig) ==
+		    SIGIL_EOK) {
+			int64_t left =
+				sigil_rrsig_expires_in(&sig, v->opts->now);
 			int64_t when = (int64_t)v->opts->now + left;
-			sigil_verify_keystat_t *ks = keystat(v, sig.key_tag, sig.algorithm);
+			sigil_verify_keystat_t *ks =
+				keystat(v, sig.key_tag, sig.algorithm);
 			if (ks == NULL) {
 				return SIGIL_ENOMEM;
 			}
-			if (ks->earliest_expiration < 0 || when < ks->earliest_expiration) {
+			if (ks->earliest_expiration < 0 ||
+			    when < ks->earliest_expiration) {
 				ks->earliest_expiration = when;
 			}
 			if (v->opts->expire_warn > 0 &&
@@ -326,27 +351,30 @@ static int check_rrset(vctx_t *v, const sigil_node_t *node, const sigil_rr_t *se
 	}
 	/* Every algorithm of the DNSKEY RRset must sign every RRset. */
 	for (unsigned a = 0; a < 256 && ret == SIGIL_EOK; a++) {
-		if (!v->keys.algs[a] || valid_alg[a] || !sigil_alg_can_verify((uint8_t)a)) {
+		if (!v->keys.algs[a] || valid_alg[a] ||
+		    !sigil_alg_can_verify((uint8_t)a)) {
 			continue;
 		}
 		if (any_alg[a]) {
 			continue; /* its bad signatures are reported above */
 		}
-		ret = report_add_sev(v, SIGIL_F_RRSET_MISSING_ALG, sev, node->owner,
-		                     type, -1, (int)a,
-		                     "RRset is not signed with algorithm %u, which "
-		                     "the DNSKEY RRset uses",
-		                     a);
+		ret = report_add_sev(
+			v, SIGIL_F_RRSET_MISSING_ALG, sev, node->owner, type,
+			-1, (int)a,
+			"RRset is not signed with algorithm %u, which "
+			"the DNSKEY RRset uses",
+			a);
 	}
 	if (ret == SIGIL_EOK && type == SIGIL_T_DNSKEY &&
 	    (node->flags & SIGIL_NODE_APEX) && !sep_valid) {
 		if (any_sep_key(v)) {
-			ret = report_add_sev(v, SIGIL_F_DNSKEY_NOT_SEP_SIGNED,
-			                     lenient && valid > 0 ? SIGIL_SEV_WARNING
-			                                          : SIGIL_SEV_ERROR,
-			                     node->owner, type, -1, -1,
-			                     "DNSKEY RRset has no valid signature by a "
-			                     "key with the SEP flag (KSK)");
+			ret = report_add_sev(
+				v, SIGIL_F_DNSKEY_NOT_SEP_SIGNED,
+				lenient && valid > 0 ? SIGIL_SEV_WARNING :
+						       SIGIL_SEV_ERROR,
+				node->owner, type, -1, -1,
+				"DNSKEY RRset has no valid signature by a "
+				"key with the SEP flag (KSK)");
 		}
 	}
 	return ret;
@@ -436,7 +464,8 @@ static int check_node(vctx_t *v, const sigil_node_t *node, struct expiry *ex)
 		while (sj < s1 && sigil_rrsig_covered(&rrs[sj]) == type) {
 			sj++;
 		}
-		ret = check_rrset(v, node, &rrs[i], j - i, &rrs[si], sj - si, ex);
+		ret = check_rrset(v, node, &rrs[i], j - i, &rrs[si], sj - si,
+		                  ex);
 		si = sj;
 		i = j;
 	}
@@ -450,10 +479,11 @@ static int check_node(vctx_t *v, const sigil_node_t *node, struct expiry *ex)
 			                 sigil_rrsig_covered(&rrs[k]), -1, -1,
 			                 "RRSIG at glue or occluded name");
 		} else {
-			ret = report_add(v, SIGIL_F_SIG_NO_RRSET, node->owner,
-			                 sigil_rrsig_covered(&rrs[k]), -1, -1,
-			                 "RRSIG covers a type that has no RRset at "
-			                 "this name");
+			ret = report_add(
+				v, SIGIL_F_SIG_NO_RRSET, node->owner,
+				sigil_rrsig_covered(&rrs[k]), -1, -1,
+				"RRSIG covers a type that has no RRset at "
+				"this name");
 		}
 	}
 	if (ret == SIGIL_EOK && has_cname && has_other &&
@@ -473,41 +503,44 @@ int coverage_check(vctx_t *v)
 	struct expiry ex = {0};
 
 	if (apex == NULL) {
-		return report_add(v, SIGIL_F_SOA_COUNT, v->apex, SIGIL_T_SOA, -1, -1,
-		                  "no records at the zone apex");
+		return report_add(v, SIGIL_F_SOA_COUNT, v->apex, SIGIL_T_SOA,
+		                  -1, -1, "no records at the zone apex");
 	}
 	size_t n = 0;
 	sigil_node_rrset(apex, SIGIL_T_SOA, &n);
-	if (n != 1 && (ret = report_add(v, SIGIL_F_SOA_COUNT, apex->owner,
-	                                SIGIL_T_SOA, -1, -1,
-	                                "%zu SOA records at the apex", n))) {
+	if (n != 1 &&
+	    (ret = report_add(v, SIGIL_F_SOA_COUNT, apex->owner, SIGIL_T_SOA,
+	                      -1, -1, "%zu SOA records at the apex", n))) {
 		return ret;
 	}
 	sigil_node_rrset(apex, SIGIL_T_NS, &n);
-	if (n == 0 && (ret = report_add(v, SIGIL_F_APEX_NS_MISSING, apex->owner,
-	                                SIGIL_T_NS, -1, -1,
-	                                "no NS RRset at the apex"))) {
+	if (n == 0 &&
+	    (ret = report_add(v, SIGIL_F_APEX_NS_MISSING, apex->owner,
+	                      SIGIL_T_NS, -1, -1, "no NS RRset at the apex"))) {
 		return ret;
 	}
 	if ((ret = check_keys(v, apex)) != SIGIL_EOK) {
 		return ret;
 	}
 	for (size_t i = 0; i < sigil_zone_node_count(z); i++) {
-		if ((ret = check_node(v, sigil_zone_node(z, i), &ex)) != SIGIL_EOK) {
+		if ((ret = check_node(v, sigil_zone_node(z, i), &ex)) !=
+		    SIGIL_EOK) {
 			return ret;
 		}
 	}
-	v->rep->earliest_expiration = ex.have ? (int64_t)v->opts->now + ex.earliest : -1;
+	v->rep->earliest_expiration =
+		ex.have ? (int64_t)v->opts->now + ex.earliest : -1;
 	if (v->rep->expiring_soon > 0) {
 		char t[64], name[16];
 		fmt_time(t, sizeof(t), v->rep->earliest_expiration);
-		ret = report_add(v, SIGIL_F_SIG_EXPIRES_SOON, ex.node->owner, ex.type,
-		                 ex.tag, -1,
-		                 "%llu valid signatures expire within %u seconds; "
-		                 "the first at %s (%s)",
-		                 (unsigned long long)v->rep->expiring_soon,
-		                 v->opts->expire_warn, t,
-		                 sigil_rrtype_name(ex.type, name));
+		ret = report_add(
+			v, SIGIL_F_SIG_EXPIRES_SOON, ex.node->owner, ex.type,
+			ex.tag, -1,
+			"%llu valid signatures expire within %u seconds; "
+			"the first at %s (%s)",
+			(unsigned long long)v->rep->expiring_soon,
+			v->opts->expire_warn, t,
+			sigil_rrtype_name(ex.type, name));
 	}
 	return ret;
 }

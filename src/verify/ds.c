@@ -31,9 +31,10 @@ int ds_check(vctx_t *v, sigil_load_error_t *err)
 	}
 	long idx = sigil_zone_find(dz, v->apex);
 	size_t nds = 0;
-	sigil_rr_t *ds = idx >= 0 ? sigil_node_rrset(sigil_zone_node(dz, (size_t)idx),
-	                                             SIGIL_T_DS, &nds)
-	                          : NULL;
+	sigil_rr_t *ds =
+		idx >= 0 ? sigil_node_rrset(sigil_zone_node(dz, (size_t)idx),
+	                                    SIGIL_T_DS, &nds) :
+			   NULL;
 	if (nds == 0) {
 		snprintf(err->file, sizeof(err->file), "%s", v->opts->ds_file);
 		snprintf(err->message, sizeof(err->message), "%s",
@@ -46,7 +47,8 @@ int ds_check(vctx_t *v, sigil_load_error_t *err)
 	bool signs_dnskey[256] = {false};
 	sigil_node_t *apex = sigil_zone_apex_node(v->zone);
 	size_t nsig = 0;
-	sigil_rr_t *sigs = apex ? sigil_node_rrset(apex, SIGIL_T_RRSIG, &nsig) : NULL;
+	sigil_rr_t *sigs =
+		apex ? sigil_node_rrset(apex, SIGIL_T_RRSIG, &nsig) : NULL;
 	for (size_t i = 0; i < nsig; i++) {
 		if (sigil_rrsig_covered(&sigs[i]) == SIGIL_T_DNSKEY &&
 		    sigs[i].status == RS_VALID && sigs[i].aux > 0) {
@@ -70,8 +72,8 @@ int ds_check(vctx_t *v, sigil_load_error_t *err)
 			if (key->tag != tag || key->alg != alg) {
 				continue;
 			}
-			int r = sigil_ds_digest(dtype, v->apex, key->rdata, key->rdlen,
-			                        dig, &dlen);
+			int r = sigil_ds_digest(dtype, v->apex, key->rdata,
+			                        key->rdlen, dig, &dlen);
 			if (r == SIGIL_EDIGEST) {
 				supported = false;
 				break;
@@ -81,28 +83,31 @@ int ds_check(vctx_t *v, sigil_load_error_t *err)
 				continue;
 			}
 			matched = true;
-			if ((key->flags & SIGIL_DNSKEY_FLAG_SEP) && signs_dnskey[k]) {
+			if ((key->flags & SIGIL_DNSKEY_FLAG_SEP) &&
+			    signs_dnskey[k]) {
 				chain_ok = true;
 			}
 		}
 		if (!supported) {
-			ret = report_add(v, SIGIL_F_DS_DIGEST_UNSUPPORTED, v->apex,
-			                 SIGIL_T_DS, tag, alg,
-			                 "DS %u uses digest type %u, which sigil "
-			                 "cannot compute",
-			                 tag, dtype);
+			ret = report_add(
+				v, SIGIL_F_DS_DIGEST_UNSUPPORTED, v->apex,
+				SIGIL_T_DS, tag, alg,
+				"DS %u uses digest type %u, which sigil "
+				"cannot compute",
+				tag, dtype);
 		} else if (!matched) {
-			ret = report_add(v, SIGIL_F_DS_UNMATCHED, v->apex, SIGIL_T_DS, tag,
-			                 alg, "DS %u (algorithm %u, digest type %u) "
-			                      "matches no DNSKEY",
+			ret = report_add(v, SIGIL_F_DS_UNMATCHED, v->apex,
+			                 SIGIL_T_DS, tag, alg,
+			                 "DS %u (algorithm %u, digest type %u) "
+			                 "matches no DNSKEY",
 			                 tag, alg, dtype);
 		}
 	}
 	if (ret == SIGIL_EOK && !chain_ok) {
-		ret = report_add(v, SIGIL_F_DS_NO_MATCH, v->apex, SIGIL_T_DNSKEY, -1,
-		                 -1,
-		                 "no DS of the parent matches a DNSKEY with the SEP "
-		                 "flag that validly signs the DNSKEY RRset");
+		ret = report_add(
+			v, SIGIL_F_DS_NO_MATCH, v->apex, SIGIL_T_DNSKEY, -1, -1,
+			"no DS of the parent matches a DNSKEY with the SEP "
+			"flag that validly signs the DNSKEY RRset");
 	}
 out:
 	sigil_zone_free(dz);

@@ -18,17 +18,17 @@
 enum rrsig_status {
 	RS_UNCHECKED = 0,
 	RS_VALID,
-	RS_BOGUS,       /* no candidate key verifies it */
-	RS_NOKEY,       /* no DNSKEY with this tag and algorithm */
-	RS_EXPIRED,     /* verifies, but expired at the validation time */
-	RS_NOTYET,      /* verifies, but inception is in the future */
+	RS_BOGUS,   /* no candidate key verifies it */
+	RS_NOKEY,   /* no DNSKEY with this tag and algorithm */
+	RS_EXPIRED, /* verifies, but expired at the validation time */
+	RS_NOTYET,  /* verifies, but inception is in the future */
 	RS_BADSIGNER,
 	RS_BADLABELS,
 	RS_MALFORMED,
 	RS_UNSUPPORTED, /* algorithm sigil cannot verify */
 	RS_NORRSET,     /* covers a type absent at the name */
-	RS_REVOKED,     /* only a revoked key matches, outside the DNSKEY RRset */
-	RS_BADTIMES,    /* verifies, but its expiration precedes its inception */
+	RS_REVOKED,  /* only a revoked key matches, outside the DNSKEY RRset */
+	RS_BADTIMES, /* verifies, but its expiration precedes its inception */
 };
 
 /* RRSIG aux2 bits */

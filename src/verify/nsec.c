@@ -67,7 +67,8 @@ bool bitmap_matches(const sigil_node_t *n, const uint8_t *bm, size_t bmlen,
 		char h[512], e[512];
 		typelist_str(h, sizeof(h), have, (size_t)have_n);
 		typelist_str(e, sizeof(e), req, req_n);
-		snprintf(msg, cap, "type bitmap lists %s; the name has %s", h, e);
+		snprintf(msg, cap, "type bitmap lists %s; the name has %s", h,
+		         e);
 	}
 	return ok;
 }
@@ -86,42 +87,54 @@ int nsec_check(vctx_t *v)
 			continue;
 		}
 		size_t nn = 0;
-		sigil_rr_t *nsec = n ? sigil_node_rrset(n, SIGIL_T_NSEC, &nn) : NULL;
+		sigil_rr_t *nsec =
+			n ? sigil_node_rrset(n, SIGIL_T_NSEC, &nn) : NULL;
 		if (n != NULL && (n->flags & SIGIL_NODE_NONAUTH)) {
 			if (nsec != NULL) {
-				ret = report_add(v, SIGIL_F_NSEC_UNEXPECTED, n->owner,
-				                 SIGIL_T_NSEC, -1, -1,
-				                 "NSEC at glue or occluded name");
+				ret = report_add(
+					v, SIGIL_F_NSEC_UNEXPECTED, n->owner,
+					SIGIL_T_NSEC, -1, -1,
+					"NSEC at glue or occluded name");
 			}
 			continue;
 		}
 		/* n is the next authoritative name after prev (NULL: wrap). */
 		if (prev != NULL) {
 			size_t pn = 0;
-			sigil_rr_t *pnsec = sigil_node_rrset(prev, SIGIL_T_NSEC, &pn);
+			sigil_rr_t *pnsec =
+				sigil_node_rrset(prev, SIGIL_T_NSEC, &pn);
 			const sigil_node_t *want = n ? n : first;
 			if (pnsec != NULL) {
-				size_t nl = sigil_dname_parse(pnsec->rdata, pnsec->rdlen);
+				size_t nl = sigil_dname_parse(pnsec->rdata,
+				                              pnsec->rdlen);
 				if (nl == 0) {
-					ret = report_add(v, SIGIL_F_NSEC_NEXT, prev->owner,
-					                 SIGIL_T_NSEC, -1, -1,
-					                 "NSEC next name is malformed");
-				} else if (!sigil_dname_equal(pnsec->rdata, want->owner)) {
-					char a[SIGIL_DNAME_TXT_MAXLEN], b[SIGIL_DNAME_TXT_MAXLEN];
+					ret = report_add(
+						v, SIGIL_F_NSEC_NEXT,
+						prev->owner, SIGIL_T_NSEC, -1,
+						-1,
+						"NSEC next name is malformed");
+				} else if (!sigil_dname_equal(pnsec->rdata,
+				                              want->owner)) {
+					char a[SIGIL_DNAME_TXT_MAXLEN],
+						b[SIGIL_DNAME_TXT_MAXLEN];
 					sigil_dname_to_str(a, pnsec->rdata);
 					sigil_dname_to_str(b, want->owner);
-					ret = report_add(v, SIGIL_F_NSEC_NEXT, prev->owner,
+					ret = report_add(v, SIGIL_F_NSEC_NEXT,
+					                 prev->owner,
 					                 SIGIL_T_NSEC, -1, -1,
-					                 "NSEC next name is %s; the next name "
+					                 "NSEC next name is "
+					                 "%s; the next name "
 					                 "in the zone is %s",
 					                 a, b);
 				}
 				if (ret == SIGIL_EOK && nl > 0 &&
 				    !bitmap_matches(prev, pnsec->rdata + nl,
-				                    pnsec->rdlen - nl, false, msg,
-				                    sizeof(msg))) {
-					ret = report_add(v, SIGIL_F_NSEC_BITMAP, prev->owner,
-					                 SIGIL_T_NSEC, -1, -1, "NSEC %s", msg);
+				                    pnsec->rdlen - nl, false,
+				                    msg, sizeof(msg))) {
+					ret = report_add(v, SIGIL_F_NSEC_BITMAP,
+					                 prev->owner,
+					                 SIGIL_T_NSEC, -1, -1,
+					                 "NSEC %s", msg);
 				}
 			}
 		}
@@ -129,11 +142,13 @@ int nsec_check(vctx_t *v)
 			break;
 		}
 		if (nsec == NULL) {
-			ret = report_add(v, SIGIL_F_NSEC_MISSING, n->owner, SIGIL_T_NSEC,
-			                 -1, -1, "authoritative name has no NSEC");
+			ret = report_add(v, SIGIL_F_NSEC_MISSING, n->owner,
+			                 SIGIL_T_NSEC, -1, -1,
+			                 "authoritative name has no NSEC");
 		} else if (nn > 1) {
-			ret = report_add(v, SIGIL_F_NSEC_MULTIPLE, n->owner, SIGIL_T_NSEC,
-			                 -1, -1, "%zu NSEC records at one name", nn);
+			ret = report_add(v, SIGIL_F_NSEC_MULTIPLE, n->owner,
+			                 SIGIL_T_NSEC, -1, -1,
+			                 "%zu NSEC records at one name", nn);
 		}
 		if (first == NULL) {
 			first = n;

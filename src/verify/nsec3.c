@@ -111,33 +111,37 @@ static void hash_txt(char *out, const uint8_t *h)
 enum need { NEED_REQUIRED, NEED_OPTIONAL, NEED_FORBIDDEN };
 
 static int check_name(vctx_t *v, chain_t *c, const uint8_t *owner,
-                      const sigil_node_t *node, const uint8_t *h, enum need need)
+                      const sigil_node_t *node, const uint8_t *h,
+                      enum need need)
 {
 	char msg[1200], ht[40];
 	size_t lb = c->n ? chain_lower_bound(c, h) : 0;
 	n3entry_t *e = chain_find(c, lb, h);
-	const char *what = node == NULL ? "empty non-terminal"
-	                   : (node->flags & SIGIL_NODE_DELEG)
-	                           ? ((node->flags & SIGIL_NODE_DS)
-	                                      ? "secure delegation"
-	                                      : "insecure delegation")
-	                           : "authoritative name";
+	const char *what = node == NULL ? "empty non-terminal" :
+	                   (node->flags & SIGIL_NODE_DELEG) ?
+	                                  ((node->flags & SIGIL_NODE_DS) ?
+	                                           "secure delegation" :
+	                                           "insecure delegation") :
+	                                  "authoritative name";
 	if (need == NEED_FORBIDDEN) {
 		if (e == NULL) {
 			return SIGIL_EOK;
 		}
 		hash_txt(ht, h);
 		e->matched = true;
-		return report_add(v, SIGIL_F_NSEC3_UNEXPECTED, owner, SIGIL_T_NSEC3,
-		                  -1, -1,
-		                  "NSEC3 %s exists for glue or occluded name", ht);
+		return report_add(
+			v, SIGIL_F_NSEC3_UNEXPECTED, owner, SIGIL_T_NSEC3, -1,
+			-1, "NSEC3 %s exists for glue or occluded name", ht);
 	}
 	if (e != NULL) {
 		e->matched = true;
-		if (!bitmap_matches(node, e->bitmap, e->bmlen, true, msg, sizeof(msg))) {
+		if (!bitmap_matches(node, e->bitmap, e->bmlen, true, msg,
+		                    sizeof(msg))) {
 			hash_txt(ht, h);
-			return report_add(v, SIGIL_F_NSEC3_BITMAP, owner, SIGIL_T_NSEC3,
-			                  -1, -1, "NSEC3 %s of this %s: %s", ht, what, msg);
+			return report_add(v, SIGIL_F_NSEC3_BITMAP, owner,
+			                  SIGIL_T_NSEC3, -1, -1,
+			                  "NSEC3 %s of this %s: %s", ht, what,
+			                  msg);
 		}
 		return SIGIL_EOK;
 	}
@@ -148,21 +152,24 @@ static int check_name(vctx_t *v, chain_t *c, const uint8_t *owner,
 	}
 	hash_txt(ht, h);
 	if (c->n == 0) {
-		return report_add(v, SIGIL_F_NSEC3_MISSING, owner, SIGIL_T_NSEC3, -1,
-		                  -1, "%s has no NSEC3 (hash %s): the chain is empty",
-		                  what, ht);
+		return report_add(
+			v, SIGIL_F_NSEC3_MISSING, owner, SIGIL_T_NSEC3, -1, -1,
+			"%s has no NSEC3 (hash %s): the chain is empty", what,
+			ht);
 	}
 	if (need == NEED_REQUIRED || !c->any_optout) {
-		return report_add(v, SIGIL_F_NSEC3_MISSING, owner, SIGIL_T_NSEC3, -1,
-		                  -1, "%s has no NSEC3 (hash %s)", what, ht);
+		return report_add(v, SIGIL_F_NSEC3_MISSING, owner,
+		                  SIGIL_T_NSEC3, -1, -1,
+		                  "%s has no NSEC3 (hash %s)", what, ht);
 	}
 	char ct[40];
 	hash_txt(ct, cov->hash);
-	return report_add(v, SIGIL_F_NSEC3_OPTOUT, owner, SIGIL_T_NSEC3, -1, -1,
-	                  "%s has no NSEC3 (hash %s) and the NSEC3 %s covering "
-	                  "it lacks the opt-out flag: resolvers cannot prove the "
-	                  "referral insecure",
-	                  what, ht, ct);
+	return report_add(
+		v, SIGIL_F_NSEC3_OPTOUT, owner, SIGIL_T_NSEC3, -1, -1,
+		"%s has no NSEC3 (hash %s) and the NSEC3 %s covering "
+		"it lacks the opt-out flag: resolvers cannot prove the "
+		"referral insecure",
+		what, ht, ct);
 }
 
 /* Collects the NSEC3 records of the chain named by v->n3. */
@@ -184,14 +191,16 @@ static int collect(vctx_t *v, chain_t *c)
 		uint8_t h[64];
 		long hl = -1;
 		if (sigil_dname_labels(n->owner) == apex_labels + 1) {
-			hl = sigil_base32hex_decode(h, sizeof(h), (const char *)n->owner + 1,
+			hl = sigil_base32hex_decode(h, sizeof(h),
+			                            (const char *)n->owner + 1,
 			                            n->owner[0]);
 		}
 		if (hl != SIGIL_NSEC3_SHA1_LEN) {
-			ret = report_add(v, SIGIL_F_NSEC3_MALFORMED, n->owner,
-			                 SIGIL_T_NSEC3, -1, -1,
-			                 "NSEC3 owner is not a base32hex SHA-1 hash "
-			                 "directly below the apex");
+			ret = report_add(
+				v, SIGIL_F_NSEC3_MALFORMED, n->owner,
+				SIGIL_T_NSEC3, -1, -1,
+				"NSEC3 owner is not a base32hex SHA-1 hash "
+				"directly below the apex");
 			continue;
 		}
 		bool have = false;
@@ -200,8 +209,9 @@ static int collect(vctx_t *v, chain_t *c)
 			size_t len = rrs[k].rdlen;
 			size_t pos = 5;
 			if (len < 6 || pos + d[4] + 1 > len) {
-				ret = report_add(v, SIGIL_F_NSEC3_MALFORMED, n->owner,
-				                 SIGIL_T_NSEC3, -1, -1,
+				ret = report_add(v, SIGIL_F_NSEC3_MALFORMED,
+				                 n->owner, SIGIL_T_NSEC3, -1,
+				                 -1,
 				                 "NSEC3 RDATA is malformed");
 				continue;
 			}
@@ -209,28 +219,34 @@ static int collect(vctx_t *v, chain_t *c)
 			const uint8_t *salt = d + 5;
 			pos += salt_len;
 			uint8_t next_len = d[pos++];
-			if (pos + next_len > len || next_len != SIGIL_NSEC3_SHA1_LEN) {
-				ret = report_add(v, SIGIL_F_NSEC3_MALFORMED, n->owner,
-				                 SIGIL_T_NSEC3, -1, -1,
-				                 "NSEC3 next hashed owner is malformed");
+			if (pos + next_len > len ||
+			    next_len != SIGIL_NSEC3_SHA1_LEN) {
+				ret = report_add(
+					v, SIGIL_F_NSEC3_MALFORMED, n->owner,
+					SIGIL_T_NSEC3, -1, -1,
+					"NSEC3 next hashed owner is malformed");
 				continue;
 			}
 			uint16_t iter = (uint16_t)(d[2] << 8 | d[3]);
 			if (d[0] != v->n3.alg || iter != v->n3.iterations ||
 			    salt_len != v->n3.salt_len ||
 			    memcmp(salt, v->n3.salt, salt_len) != 0) {
-				ret = report_add(v, SIGIL_F_NSEC3_PARAMS, n->owner,
-				                 SIGIL_T_NSEC3, -1, -1,
-				                 "NSEC3 parameters (algorithm %u, %u "
-				                 "iterations, salt length %u) differ from "
-				                 "the NSEC3PARAM",
-				                 d[0], iter, salt_len);
+				ret = report_add(
+					v, SIGIL_F_NSEC3_PARAMS, n->owner,
+					SIGIL_T_NSEC3, -1, -1,
+					"NSEC3 parameters (algorithm %u, %u "
+					"iterations, salt length %u) differ "
+					"from "
+					"the NSEC3PARAM",
+					d[0], iter, salt_len);
 				continue;
 			}
 			if (have) {
-				ret = report_add(v, SIGIL_F_NSEC3_MALFORMED, n->owner,
-				                 SIGIL_T_NSEC3, -1, -1,
-				                 "several NSEC3 records at one hashed owner");
+				ret = report_add(v, SIGIL_F_NSEC3_MALFORMED,
+				                 n->owner, SIGIL_T_NSEC3, -1,
+				                 -1,
+				                 "several NSEC3 records at one "
+				                 "hashed owner");
 				continue;
 			}
 			have = true;
@@ -265,7 +281,8 @@ static int check_links(vctx_t *v, chain_t *c)
 	size_t optout = 0;
 	for (size_t i = 0; i < c->n && ret == SIGIL_EOK; i++) {
 		const n3entry_t *e = &c->e[i], *nx = &c->e[(i + 1) % c->n];
-		if (i + 1 < c->n && memcmp(e->hash, nx->hash, SIGIL_NSEC3_SHA1_LEN) >= 0) {
+		if (i + 1 < c->n &&
+		    memcmp(e->hash, nx->hash, SIGIL_NSEC3_SHA1_LEN) >= 0) {
 			/* cannot happen for sorted nodes; guards the invariant */
 			return SIGIL_EINVAL;
 		}
@@ -278,16 +295,18 @@ static int check_links(vctx_t *v, chain_t *c)
 			hash_txt(b, nx->hash);
 			ret = report_add(v, SIGIL_F_NSEC3_NEXT, e->node->owner,
 			                 SIGIL_T_NSEC3, -1, -1,
-			                 "next hashed owner is %s; the next NSEC3 in the "
+			                 "next hashed owner is %s; the next "
+			                 "NSEC3 in the "
 			                 "chain is %s",
 			                 a, b);
 		}
 	}
 	if (ret == SIGIL_EOK && optout != 0 && optout != c->n) {
-		ret = report_add(v, SIGIL_F_NSEC3_OPTOUT_MIXED, v->apex,
-		                 SIGIL_T_NSEC3, -1, -1,
-		                 "%zu of %zu NSEC3 records have the opt-out flag",
-		                 optout, c->n);
+		ret = report_add(
+			v, SIGIL_F_NSEC3_OPTOUT_MIXED, v->apex, SIGIL_T_NSEC3,
+			-1, -1,
+			"%zu of %zu NSEC3 records have the opt-out flag",
+			optout, c->n);
 	}
 	v->rep->nsec3_optout = optout > 0;
 	return ret;
@@ -296,8 +315,8 @@ static int check_links(vctx_t *v, chain_t *c)
 /* Ancestors of the current name, by label count, to find empty
  * non-terminals: names that exist only because a descendant does. */
 typedef struct {
-	const uint8_t *key; /* key of the name that opened the entry */
-	size_t key_len;     /* length of this ancestor's key */
+	const uint8_t *key;   /* key of the name that opened the entry */
+	size_t key_len;       /* length of this ancestor's key */
 	const uint8_t *owner; /* wire name (a suffix of a node owner) */
 	bool is_ent;
 	bool required; /* a descendant needs an NSEC3, so this ENT does */
@@ -349,8 +368,9 @@ static int check_names(vctx_t *v, chain_t *c)
 		uint8_t hbuf[SIGIL_NSEC3_SHA1_LEN];
 		const uint8_t *h = n->hash;
 		if (h == NULL) {
-			if (sigil_nsec3_hash(v->n3.alg, v->n3.iterations, v->n3.salt,
-			                     v->n3.salt_len, n->owner, hbuf) != SIGIL_EOK) {
+			if (sigil_nsec3_hash(v->n3.alg, v->n3.iterations,
+			                     v->n3.salt, v->n3.salt_len,
+			                     n->owner, hbuf) != SIGIL_EOK) {
 				return SIGIL_ECRYPTO;
 			}
 			h = hbuf;
@@ -369,7 +389,8 @@ static int check_names(vctx_t *v, chain_t *c)
 				break;
 			}
 		}
-		for (unsigned k = SIGIL_DNAME_MAXLABELS; k >= d && ret == SIGIL_EOK; k--) {
+		for (unsigned k = SIGIL_DNAME_MAXLABELS;
+		     k >= d && ret == SIGIL_EOK; k--) {
 			ret = ent_finish(v, c, &lv[k]);
 		}
 		/* Open the missing ancestors: empty non-terminals. */
@@ -378,11 +399,12 @@ static int check_names(vctx_t *v, chain_t *c)
 			for (unsigned m = labels; m > k; m--) {
 				anc += anc[0] + 1;
 			}
-			lv[k] = (level_t){.key = n->key,
-			                  .key_len = key_prefix(n->key, n->key_len, k),
-			                  .owner = anc,
-			                  .is_ent = true,
-			                  .used = true};
+			lv[k] = (level_t){
+				.key = n->key,
+				.key_len = key_prefix(n->key, n->key_len, k),
+				.owner = anc,
+				.is_ent = true,
+				.used = true};
 		}
 		if (labels > apex_labels) {
 			lv[labels] = (level_t){.key = n->key,
@@ -390,7 +412,8 @@ static int check_names(vctx_t *v, chain_t *c)
 			                       .owner = n->owner,
 			                       .used = true};
 		}
-		bool insecure = (n->flags & SIGIL_NODE_DELEG) && !(n->flags & SIGIL_NODE_DS);
+		bool insecure = (n->flags & SIGIL_NODE_DELEG) &&
+		                !(n->flags & SIGIL_NODE_DS);
 		if (!insecure) {
 			for (unsigned k = apex_labels + 1; k < labels; k++) {
 				lv[k].required = true;
@@ -398,16 +421,19 @@ static int check_names(vctx_t *v, chain_t *c)
 		}
 		if (ret == SIGIL_EOK) {
 			ret = check_name(v, c, n->owner, n, h,
-			                 insecure ? NEED_OPTIONAL : NEED_REQUIRED);
+			                 insecure ? NEED_OPTIONAL :
+			                            NEED_REQUIRED);
 		}
 	}
-	for (unsigned k = SIGIL_DNAME_MAXLABELS; k > 0 && ret == SIGIL_EOK; k--) {
+	for (unsigned k = SIGIL_DNAME_MAXLABELS; k > 0 && ret == SIGIL_EOK;
+	     k--) {
 		ret = ent_finish(v, c, &lv[k]);
 	}
 	for (size_t i = 0; i < c->n && ret == SIGIL_EOK; i++) {
 		if (!c->e[i].matched) {
-			ret = report_add(v, SIGIL_F_NSEC3_UNEXPECTED, c->e[i].node->owner,
-			                 SIGIL_T_NSEC3, -1, -1,
+			ret = report_add(v, SIGIL_F_NSEC3_UNEXPECTED,
+			                 c->e[i].node->owner, SIGIL_T_NSEC3, -1,
+			                 -1,
 			                 "NSEC3 matches no name in the zone");
 		}
 	}
@@ -425,34 +451,38 @@ int nsec3_check(vctx_t *v)
 		sigil_node_rrset(apex, SIGIL_T_NSEC3PARAM, &np);
 	}
 	if (!v->n3.enabled) {
-		return report_add(v, SIGIL_F_NSEC3PARAM, v->apex, SIGIL_T_NSEC3PARAM,
-		                  -1, -1,
-		                  np ? "no usable NSEC3PARAM (flags must be 0)"
-		                     : "NSEC3 records but no NSEC3PARAM at the apex");
+		return report_add(
+			v, SIGIL_F_NSEC3PARAM, v->apex, SIGIL_T_NSEC3PARAM, -1,
+			-1,
+			np ? "no usable NSEC3PARAM (flags must be 0)" :
+			     "NSEC3 records but no NSEC3PARAM at the apex");
 	}
-	if (np > 1 && (ret = report_add_sev(v, SIGIL_F_NSEC3PARAM, SIGIL_SEV_WARNING,
-	                                    v->apex, SIGIL_T_NSEC3PARAM, -1, -1,
-	                                    "%zu NSEC3PARAM records; the chain of "
-	                                    "the first is checked",
-	                                    np))) {
+	if (np > 1 &&
+	    (ret = report_add_sev(v, SIGIL_F_NSEC3PARAM, SIGIL_SEV_WARNING,
+	                          v->apex, SIGIL_T_NSEC3PARAM, -1, -1,
+	                          "%zu NSEC3PARAM records; the chain of "
+	                          "the first is checked",
+	                          np))) {
 		return ret;
 	}
 	if (v->n3.alg != SIGIL_NSEC3_HASH_SHA1) {
-		return report_add(v, SIGIL_F_NSEC3PARAM, v->apex, SIGIL_T_NSEC3PARAM,
-		                  -1, -1, "NSEC3 hash algorithm %u is not supported",
+		return report_add(v, SIGIL_F_NSEC3PARAM, v->apex,
+		                  SIGIL_T_NSEC3PARAM, -1, -1,
+		                  "NSEC3 hash algorithm %u is not supported",
 		                  v->n3.alg);
 	}
 	if (v->n3.iterations > 0 &&
-	    (ret = report_add(v, SIGIL_F_NSEC3_ITERATIONS, v->apex,
-	                      SIGIL_T_NSEC3PARAM, -1, -1,
-	                      "%u NSEC3 iterations; RFC 9276 asks for 0 (resolvers "
-	                      "may treat high counts as insecure)",
-	                      v->n3.iterations))) {
+	    (ret = report_add(
+		     v, SIGIL_F_NSEC3_ITERATIONS, v->apex, SIGIL_T_NSEC3PARAM,
+		     -1, -1,
+		     "%u NSEC3 iterations; RFC 9276 asks for 0 (resolvers "
+		     "may treat high counts as insecure)",
+		     v->n3.iterations))) {
 		return ret;
 	}
 	if (v->n3.salt_len > 0 &&
-	    (ret = report_add(v, SIGIL_F_NSEC3_SALT, v->apex, SIGIL_T_NSEC3PARAM,
-	                      -1, -1,
+	    (ret = report_add(v, SIGIL_F_NSEC3_SALT, v->apex,
+	                      SIGIL_T_NSEC3PARAM, -1, -1,
 	                      "NSEC3 salt of %u bytes; RFC 9276 asks for none",
 	                      v->n3.salt_len))) {
 		return ret;

@@ -24,7 +24,8 @@ static int report_vadd(vctx_t *v, sigil_finding_t code, sigil_severity_t sev,
 	if ((r->finding_count & (r->finding_count - 1)) == 0) {
 		/* grow at powers of two */
 		size_t cap = r->finding_count ? r->finding_count * 2 : 16;
-		sigil_verify_finding_t *p = realloc(r->findings, cap * sizeof(*p));
+		sigil_verify_finding_t *p =
+			realloc(r->findings, cap * sizeof(*p));
 		if (p == NULL) {
 			return SIGIL_ENOMEM;
 		}
@@ -60,8 +61,8 @@ int report_add(vctx_t *v, sigil_finding_t code, const uint8_t *owner,
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int ret = report_vadd(v, code, sigil_finding_severity(code), owner, type,
-	                      tag, alg, fmt, ap);
+	int ret = report_vadd(v, code, sigil_finding_severity(code), owner,
+	                      type, tag, alg, fmt, ap);
 	va_end(ap);
 	return ret;
 }

@@ -73,24 +73,26 @@ static uint8_t check_one(vctx_t *v, worker_scratch_t *ws, sigil_node_t *node,
 				return RS_UNCHECKED;
 			}
 			sigil_buf_reset(&ws->data);
-			if (sigil_rrsig_signed_data(&ws->data, &sig, sigrr->rdata,
-			                            node->owner, sig.type_covered,
-			                            SIGIL_CLASS_IN, ws->refs,
-			                            n) != SIGIL_EOK) {
+			if (sigil_rrsig_signed_data(
+				    &ws->data, &sig, sigrr->rdata, node->owner,
+				    sig.type_covered, SIGIL_CLASS_IN, ws->refs,
+				    n) != SIGIL_EOK) {
 				return RS_MALFORMED;
 			}
 		}
 		if (sigil_pubkey_verify(key->key, ws->data.data, ws->data.len,
-		                        sig.signature, sig.signature_len) == SIGIL_EOK) {
+		                        sig.signature,
+		                        sig.signature_len) == SIGIL_EOK) {
 			sigrr->aux = (uint8_t)(k + 1 > 255 ? 255 : k + 1);
 			/* RFC 4034 3.1.5: serial number arithmetic */
 			if ((int32_t)(sig.expiration - sig.inception) < 0) {
 				return RS_BADTIMES;
 			}
 			if (!sigil_rrsig_time_valid(&sig, v->opts->now)) {
-				return sigil_rrsig_expires_in(&sig, v->opts->now) < 0
-				               ? RS_EXPIRED
-				               : RS_NOTYET;
+				return sigil_rrsig_expires_in(
+					       &sig, v->opts->now) < 0 ?
+				               RS_EXPIRED :
+				               RS_NOTYET;
 			}
 			return RS_VALID;
 		}

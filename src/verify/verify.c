@@ -32,7 +32,8 @@ static void *worker_pipeline(void *p)
 	for (;;) {
 		size_t n = 0;
 		pthread_mutex_lock(&v->lock);
-		while (!v->load_done && !(v->keys_ready && v->q_head < v->q_len)) {
+		while (!v->load_done &&
+		       !(v->keys_ready && v->q_head < v->q_len)) {
 			pthread_cond_wait(&v->cond, &v->lock);
 		}
 		if (!v->keys_ready || v->q_head == v->q_len) {
@@ -103,7 +104,8 @@ static void flush_pending(vctx_t *v)
 		v->queue = q;
 		v->q_cap = cap;
 	}
-	memcpy(v->queue + v->q_len, v->pending, v->pending_len * sizeof(*v->pending));
+	memcpy(v->queue + v->q_len, v->pending,
+	       v->pending_len * sizeof(*v->pending));
 	v->q_len += v->pending_len;
 	v->pending_len = 0;
 	if (v->keys_ready) {
@@ -117,7 +119,8 @@ static void on_node(void *ctx, sigil_node_t *node)
 	vctx_t *v = ctx;
 	const uint8_t *apex = sigil_zone_apex(v->zone);
 
-	if (!v->keys_ready && apex != NULL && sigil_dname_equal(node->owner, apex)) {
+	if (!v->keys_ready && apex != NULL &&
+	    sigil_dname_equal(node->owner, apex)) {
 		memcpy(v->apex, apex, sigil_dname_len(apex));
 		if (apex_setup(v, node) == SIGIL_EOK) {
 			pthread_mutex_lock(&v->lock);
@@ -197,8 +200,9 @@ static int denial_check(vctx_t *v)
 		ret = report_add(v, SIGIL_F_DENIAL_MIXED, v->apex, 0, -1, -1,
 		                 "the zone has both NSEC and NSEC3 records");
 	} else if (!nsec && !nsec3) {
-		return report_add(v, SIGIL_F_DENIAL_NONE, v->apex, 0, -1, -1,
-		                  "the zone has neither NSEC nor NSEC3 records");
+		return report_add(
+			v, SIGIL_F_DENIAL_NONE, v->apex, 0, -1, -1,
+			"the zone has neither NSEC nor NSEC3 records");
 	}
 	if (ret == SIGIL_EOK && nsec3) {
 		v->rep->denial = SIGIL_DENIAL_NSEC3;
@@ -256,8 +260,8 @@ int sigil_verify_file(const char *path, const sigil_verify_opts_t *opts,
 
 	/* 1. Load, checking signatures of finished nodes meanwhile. */
 	started = (unsigned)run_threads(&v, args, worker_pipeline);
-	sigil_load_opts_t lo = {.origin = opts->origin, .on_node = on_node,
-	                        .ctx = &v};
+	sigil_load_opts_t lo = {
+		.origin = opts->origin, .on_node = on_node, .ctx = &v};
 	ret = sigil_zone_load(v.zone, path, &lo, err);
 	flush_pending(&v);
 	pthread_mutex_lock(&v.lock);

@@ -41,9 +41,9 @@ typedef struct {
 typedef struct {
 	uint16_t tag;
 	uint8_t alg;
-	uint16_t flags;    /* of the DNSKEY (0 when no DNSKEY has this tag) */
+	uint16_t flags; /* of the DNSKEY (0 when no DNSKEY has this tag) */
 	unsigned bits;
-	unsigned keys;     /* DNSKEYs with this tag and algorithm */
+	unsigned keys; /* DNSKEYs with this tag and algorithm */
 	bool published;
 	uint64_t valid;
 	uint64_t invalid;
@@ -96,7 +96,7 @@ typedef struct {
 	double time_sigs;   /* signature checks left after loading */
 	double time_checks; /* coverage, chains, DS */
 	double time_total;
-	size_t memory;     /* bytes held by the zone store */
+	size_t memory; /* bytes held by the zone store */
 	unsigned threads;
 } sigil_verify_report_t;
 

@@ -11,9 +11,13 @@
 static int tap_run_;
 static int tap_failed_;
 
-static inline void plan(int n) { printf("1..%d\n", n); }
+static inline void plan(int n)
+{
+	printf("1..%d\n", n);
+}
 
-static inline int ok_(int cond, const char *file, int line, const char *fmt, ...)
+static inline int ok_(int cond, const char *file, int line, const char *fmt,
+                      ...)
 {
 	va_list ap;
 	tap_run_++;
@@ -33,16 +37,16 @@ static inline int ok_(int cond, const char *file, int line, const char *fmt, ...
 #define is_int(got, exp, ...)                                                  \
 	do {                                                                   \
 		long long g_ = (long long)(got), e_ = (long long)(exp);        \
-		if (!ok(g_ == e_, __VA_ARGS__)) {                               \
-			printf("#   got %lld, expected %lld\n", g_, e_);           \
+		if (!ok(g_ == e_, __VA_ARGS__)) {                              \
+			printf("#   got %lld, expected %lld\n", g_, e_);       \
 		}                                                              \
 	} while (0)
 #define is_str(got, exp, ...)                                                  \
 	do {                                                                   \
 		const char *g_ = (got), *e_ = (exp);                           \
-		if (!ok(g_ != NULL && strcmp(g_, e_) == 0, __VA_ARGS__)) {      \
-			printf("#   got '%s'\n#   expected '%s'\n",               \
-			       g_ ? g_ : "(null)", e_);                         \
+		if (!ok(g_ != NULL && strcmp(g_, e_) == 0, __VA_ARGS__)) {     \
+			printf("#   got '%s'\n#   expected '%s'\n",            \
+			       g_ ? g_ : "(null)", e_);                        \
 		}                                                              \
 	} while (0)
 #define is_mem(got, exp, len, ...)                                             \
@@ -72,14 +76,19 @@ static inline size_t tap_hex(const char *hex, unsigned char *out, size_t cap)
 	for (; *hex; hex++) {
 		int v;
 		char c = *hex;
-		if (c >= '0' && c <= '9') v = c - '0';
-		else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
-		else continue;
+		if (c >= '0' && c <= '9')
+			v = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v = c - 'A' + 10;
+		else
+			continue;
 		if (hi < 0) {
 			hi = v;
 		} else {
-			if (n >= cap) abort();
+			if (n >= cap)
+				abort();
 			out[n++] = (unsigned char)(hi << 4 | v);
 			hi = -1;
 		}

@@ -30,7 +30,8 @@ int main(void)
 	uint8_t *after = sigil_arena_alloc_bytes(a, 8);
 	ok(after != NULL && (after < big || after >= big + 100000),
 	   "small allocation after an oversized one does not overlap it");
-	ok(sigil_arena_size(a) >= 100000 + 4096, "size accounts for all blocks");
+	ok(sigil_arena_size(a) >= 100000 + 4096,
+	   "size accounts for all blocks");
 	sigil_arena_free(a);
 	sigil_arena_free(NULL);
 	ok(1, "free(NULL) is a no-op");

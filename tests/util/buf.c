@@ -23,7 +23,8 @@ int main(void)
 	int distinct = 1;
 	for (int i = SIGIL_ELIMIT; i < 0; i++) {
 		for (int j = i + 1; j < 0; j++) {
-			distinct &= strcmp(sigil_strerror(i), sigil_strerror(j)) != 0;
+			distinct &= strcmp(sigil_strerror(i),
+			                   sigil_strerror(j)) != 0;
 		}
 		distinct &= strcmp(sigil_strerror(i), "unknown error") != 0;
 	}

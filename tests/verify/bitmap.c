@@ -15,7 +15,8 @@ int main(void)
 	int c = bitmap_decode(bm, n, t, TYPELIST_MAX);
 	is_int(c, 5, "RFC 4034 4.3 example decodes to 5 types");
 	ok(c == 5 && t[0] == 1 && t[1] == 15 && t[2] == 46 && t[3] == 47 &&
-	   t[4] == 1234, "A MX RRSIG NSEC TYPE1234");
+	           t[4] == 1234,
+	   "A MX RRSIG NSEC TYPE1234");
 	char txt[128];
 	typelist_str(txt, sizeof(txt), t, (size_t)c);
 	is_str(txt, "A MX RRSIG NSEC TYPE1234", "text form");
@@ -38,13 +39,15 @@ int main(void)
 		const char *ci = sigil_finding_code((sigil_finding_t)i);
 		unique &= ci != NULL && strcmp(ci, "unknown") != 0;
 		for (int j = i + 1; j < SIGIL_F__COUNT; j++) {
-			unique &= strcmp(ci, sigil_finding_code((sigil_finding_t)j)) != 0;
+			unique &= strcmp(ci, sigil_finding_code(
+						     (sigil_finding_t)j)) != 0;
 		}
 	}
 	ok(unique, "every finding has a distinct code");
 	ok(sigil_finding_severity(SIGIL_F_SIG_BOGUS) == SIGIL_SEV_ERROR,
 	   "sig-bogus is an error");
-	ok(sigil_finding_severity(SIGIL_F_DNSKEY_TAG_COLLISION) == SIGIL_SEV_WARNING,
+	ok(sigil_finding_severity(SIGIL_F_DNSKEY_TAG_COLLISION) ==
+	           SIGIL_SEV_WARNING,
 	   "a key tag collision is a warning");
 	return done_testing();
 }
