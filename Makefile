@@ -26,6 +26,8 @@ TEST_SRC := $(sort $(wildcard tests/util/*.c tests/dns/*.c tests/crypto/*.c test
 
 DEPS_STAMP := $(BUILD)/.deps-ok
 
+.SECONDARY:
+
 .PHONY: all check check-unit check-scenario demo install uninstall clean deps format bench san
 
 all: $(BUILD)/sigil
