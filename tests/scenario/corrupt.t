@@ -93,7 +93,7 @@ def variant_applies(which, denial):
 
 tap = st.Tap()
 if not st.have_sigil():
-    tap.skip_all('no sigil binary at %s (set SIGIL)' % st.SIGIL)
+    tap.bail('no sigil binary at %s (set SIGIL)' % st.SIGIL)
 corpus = st.ensure_corpus(tap)
 tmp = tempfile.mkdtemp(prefix='sigil-corrupt-')
 FAILDIR = os.path.join(st.FAILDIR, 'corrupt')

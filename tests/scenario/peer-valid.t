@@ -31,7 +31,7 @@ import sigiltest as st  # noqa: E402
 
 tap = st.Tap()
 if not st.have_sigil():
-    tap.skip_all('no sigil binary at %s (set SIGIL)' % st.SIGIL)
+    tap.bail('no sigil binary at %s (set SIGIL)' % st.SIGIL)
 corpus = st.ensure_corpus(tap)
 
 

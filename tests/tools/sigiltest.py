@@ -170,7 +170,9 @@ def fmt_finding(f):
         f.get('message', ''))
 
 
-def sigil_verify(zone_file, *opts, json_out=True, time=None, timeout=300):
+def sigil_verify(zone_file, *opts, json_out=True, time=None, timeout=300,
+                 cwd=None):
+    """Runs `sigil verify` on zone_file (in directory cwd if given)."""
     cmd = [SIGIL, 'verify']
     if json_out:
         cmd += ['--json', '--max-findings', '0']
@@ -179,7 +181,7 @@ def sigil_verify(zone_file, *opts, json_out=True, time=None, timeout=300):
     cmd += list(opts) + [zone_file]
     try:
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=timeout)
+                           timeout=timeout, cwd=cwd)
         return Result(cmd, p.returncode, p.stdout.decode(errors='replace'),
                       p.stderr.decode(errors='replace'))
     except subprocess.TimeoutExpired:
