@@ -25,6 +25,7 @@ typedef struct {
 typedef struct {
 	n3entry_t *e;
 	uint64_t *prefix; /* first 8 bytes of each hash, for the search */
+	uint8_t *flags;   /* NSEC3 flags of each entry, for opt-out checks */
 	size_t n;
 	bool any_optout;
 } chain_t;
@@ -38,6 +39,12 @@ static uint64_t hash_prefix(const uint8_t *h)
 	return v;
 }
 
+/* Where h would be if the hashes were evenly spread. */
+static size_t chain_guess(const chain_t *c, const uint8_t *h)
+{
+	return (size_t)(((unsigned __int128)hash_prefix(h) * c->n) >> 64);
+}
+
 /* Index of the first hash >= h.  SHA-1 hashes are uniform, so the position
  * is guessed from the value and then found by galloping from the guess:
  * a few cache lines per lookup instead of a binary search over a chain
@@ -46,7 +53,7 @@ static size_t chain_lower_bound(const chain_t *c, const uint8_t *h)
 {
 	uint64_t p = hash_prefix(h);
 	size_t n = c->n;
-	size_t guess = (size_t)(((unsigned __int128)p * n) >> 64);
+	size_t guess = chain_guess(c, h);
 	size_t lo, hi, step = 1;
 
 	/* find [lo, hi) with prefix[lo - 1] < p <= prefix[hi] */
@@ -88,17 +95,20 @@ static size_t chain_lower_bound(const chain_t *c, const uint8_t *h)
 
 static n3entry_t *chain_find(const chain_t *c, size_t lb, const uint8_t *h)
 {
-	if (lb < c->n && memcmp(c->e[lb].hash, h, SIGIL_NSEC3_SHA1_LEN) == 0) {
+	/* The compact arrays stay in cache; the entries of a large chain do
+	 * not: touch an entry only when its prefix matches. */
+	if (lb < c->n && c->prefix[lb] == hash_prefix(h) &&
+	    memcmp(c->e[lb].hash, h, SIGIL_NSEC3_SHA1_LEN) == 0) {
 		return &c->e[lb];
 	}
 	return NULL;
 }
 
-/* The NSEC3 whose span covers h (not equal to any hash): the greatest
- * hash below h, or the last one (its span wraps around to the first). */
-static const n3entry_t *chain_cover(const chain_t *c, size_t lb)
+/* Index of the NSEC3 whose span covers h (not equal to any hash): the
+ * greatest hash below h, or the last one (its span wraps around). */
+static size_t chain_cover(const chain_t *c, size_t lb)
 {
-	return lb == 0 ? &c->e[c->n - 1] : &c->e[lb - 1];
+	return lb == 0 ? c->n - 1 : lb - 1;
 }
 
 static void hash_txt(char *out, const uint8_t *h)
@@ -145,9 +155,9 @@ static int check_name(vctx_t *v, chain_t *c, const uint8_t *owner,
 		}
 		return SIGIL_EOK;
 	}
-	const n3entry_t *cov = c->n ? chain_cover(c, lb) : NULL;
+	size_t cov = c->n ? chain_cover(c, lb) : 0;
 	if (need == NEED_OPTIONAL && c->any_optout &&
-	    (cov->flags & SIGIL_NSEC3_FLAG_OPTOUT)) {
+	    (c->flags[cov] & SIGIL_NSEC3_FLAG_OPTOUT)) {
 		return SIGIL_EOK; /* left out under an opt-out span */
 	}
 	hash_txt(ht, h);
@@ -163,7 +173,7 @@ static int check_name(vctx_t *v, chain_t *c, const uint8_t *owner,
 		                  "%s has no NSEC3 (hash %s)", what, ht);
 	}
 	char ct[40];
-	hash_txt(ct, cov->hash);
+	hash_txt(ct, c->e[cov].hash);
 	return report_add(
 		v, SIGIL_F_NSEC3_OPTOUT, owner, SIGIL_T_NSEC3, -1, -1,
 		"%s has no NSEC3 (hash %s) and the NSEC3 %s covering "
@@ -490,11 +500,13 @@ int nsec3_check(vctx_t *v)
 	ret = collect(v, &c);
 	if (ret == SIGIL_EOK && c.n > 0) {
 		c.prefix = malloc(c.n * sizeof(*c.prefix));
-		if (c.prefix == NULL) {
+		c.flags = malloc(c.n);
+		if (c.prefix == NULL || c.flags == NULL) {
 			ret = SIGIL_ENOMEM;
 		}
 		for (size_t i = 0; ret == SIGIL_EOK && i < c.n; i++) {
 			c.prefix[i] = hash_prefix(c.e[i].hash);
+			c.flags[i] = c.e[i].flags;
 		}
 	}
 	if (ret == SIGIL_EOK) {
@@ -505,5 +517,6 @@ int nsec3_check(vctx_t *v)
 	}
 	free(c.e);
 	free(c.prefix);
+	free(c.flags);
 	return ret;
 }
