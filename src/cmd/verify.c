@@ -66,13 +66,18 @@ static int parse_time(const char *s, uint64_t *out)
 		           &tm.tm_sec) != 6 ||
 		    tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
 		    tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
-		    tm.tm_sec > 60) {
+		    tm.tm_sec > 59) {
 			return -1;
 		}
 		tm.tm_year -= 1900;
 		tm.tm_mon -= 1;
+		struct tm want = tm, back;
 		time_t t = timegm(&tm);
-		if (t == (time_t)-1) {
+		/* timegm() normalises: 31 February would become 3 March */
+		if (t == (time_t)-1 || gmtime_r(&t, &back) == NULL ||
+		    back.tm_mday != want.tm_mday || back.tm_mon != want.tm_mon ||
+		    back.tm_year != want.tm_year || back.tm_hour != want.tm_hour ||
+		    back.tm_min != want.tm_min || back.tm_sec != want.tm_sec) {
 			return -1;
 		}
 		*out = (uint64_t)t;

@@ -22,6 +22,15 @@ int keyset_build(keyset_t *ks, const sigil_node_t *apex)
 	}
 	for (size_t i = 0; i < n; i++) {
 		vkey_t *k = &ks->keys[ks->count];
+		/* A record listed twice is one RR (RFC 2181 §5): one key. */
+		bool dup = false;
+		for (size_t j = 0; j < ks->count && !dup; j++) {
+			dup = ks->keys[j].rdlen == rrs[i].rdlen &&
+			      memcmp(ks->keys[j].rdata, rrs[i].rdata, rrs[i].rdlen) == 0;
+		}
+		if (dup) {
+			continue;
+		}
 		if (rrs[i].rdlen < 4) {
 			k->decode_failed = true;
 		}
