@@ -64,8 +64,10 @@ int ds_check(vctx_t *v, sigil_load_error_t *err)
 		}
 		uint16_t tag = (uint16_t)(d[0] << 8 | d[1]);
 		uint8_t alg = d[2], dtype = d[3];
-		bool matched = false, supported = true;
-		for (size_t k = 0; k < v->keys.count && k < 255; k++) {
+		bool matched = false;
+		bool supported = dtype == SIGIL_DS_SHA1 || dtype == SIGIL_DS_SHA256 ||
+		                 dtype == SIGIL_DS_SHA384;
+		for (size_t k = 0; supported && k < v->keys.count && k < 255; k++) {
 			const vkey_t *key = &v->keys.keys[k];
 			uint8_t dig[SIGIL_DS_MAXLEN];
 			size_t dlen = 0;
