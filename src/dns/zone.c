@@ -166,22 +166,40 @@ sigil_node_t *sigil_zone_add_node(sigil_zone_t *zone, const uint8_t *owner,
 
 /* --- ordering of RRs inside a node ------------------------------------- */
 
+/* Canonical form of one RDATA for comparison: in buf when it fits (the
+ * usual case), else on the heap (*heap, freed by the caller), as worker
+ * threads may have small stacks.  Malformed RDATA keeps its raw bytes:
+ * the validator reports it. */
+static const uint8_t *canon_for_cmp(uint16_t type, const sigil_rr_t *rr,
+                                    uint8_t *buf, size_t cap, uint8_t **heap)
+{
+	uint8_t *out = buf;
+	if (rr->rdlen > cap) {
+		out = *heap = malloc(rr->rdlen);
+		if (out == NULL) {
+			return rr->rdata;
+		}
+	}
+	if (sigil_rdata_canonicalize(type, out, rr->rdata, rr->rdlen) != 0) {
+		return rr->rdata;
+	}
+	return out;
+}
+
 static int rdata_canon_cmp(uint16_t type, const sigil_rr_t *a,
                            const sigil_rr_t *b)
 {
 	if (!sigil_rdata_has_canon_names(type)) {
 		return sigil_rdata_cmp(a->rdata, a->rdlen, b->rdata, b->rdlen);
 	}
-	uint8_t ca[SIGIL_RDATA_MAXLEN], cb[SIGIL_RDATA_MAXLEN];
-	const uint8_t *pa = a->rdata, *pb = b->rdata;
-	/* Malformed RDATA keeps its raw bytes; the validator reports it. */
-	if (sigil_rdata_canonicalize(type, ca, a->rdata, a->rdlen) == 0) {
-		pa = ca;
-	}
-	if (sigil_rdata_canonicalize(type, cb, b->rdata, b->rdlen) == 0) {
-		pb = cb;
-	}
-	return sigil_rdata_cmp(pa, a->rdlen, pb, b->rdlen);
+	uint8_t ba[512], bb[512];
+	uint8_t *ha = NULL, *hb = NULL;
+	const uint8_t *pa = canon_for_cmp(type, a, ba, sizeof(ba), &ha);
+	const uint8_t *pb = canon_for_cmp(type, b, bb, sizeof(bb), &hb);
+	int c = sigil_rdata_cmp(pa, a->rdlen, pb, b->rdlen);
+	free(ha);
+	free(hb);
+	return c;
 }
 
 static int rr_cmp(const sigil_rr_t *a, const sigil_rr_t *b)
@@ -232,10 +250,21 @@ static void rr_sort(sigil_rr_t *rrs, size_t n)
 
 void sigil_node_sort(sigil_node_t *node)
 {
-	if (!(node->flags & SIGIL_NODE_SORTED)) {
-		rr_sort(node->rrs, node->rr_count);
-		node->flags |= SIGIL_NODE_SORTED;
+	if (node->flags & SIGIL_NODE_SORTED) {
+		return;
 	}
+	rr_sort(node->rrs, node->rr_count);
+	/* A record listed twice is one record (RFC 2181 §5): keep the first. */
+	uint32_t out = 0;
+	for (uint32_t i = 0; i < node->rr_count; i++) {
+		if (out > 0 && node->rrs[out - 1].rdlen == node->rrs[i].rdlen &&
+		    rr_cmp(&node->rrs[out - 1], &node->rrs[i]) == 0) {
+			continue;
+		}
+		node->rrs[out++] = node->rrs[i];
+	}
+	node->rr_count = out;
+	node->flags |= SIGIL_NODE_SORTED;
 }
 
 /* --- ordering of nodes ------------------------------------------------- */
@@ -381,6 +410,7 @@ int sigil_zone_finish(sigil_zone_t *zone)
 			for (size_t m = 0; m < total; m++) {
 				rrs[m].status = 0;
 				rrs[m].aux = 0;
+				rrs[m].aux2 = 0;
 			}
 			first->rrs = rrs;
 			first->rr_count = (uint32_t)total;

@@ -101,6 +101,8 @@ static int check_keys(vctx_t *v, const sigil_node_t *apex)
 				"DNSKEY %u (algorithm %u): key material does "
 				"not decode",
 				k->tag, k->alg);
+		} else if (!k->zone_key) {
+			/* not used for validation: nothing to check */
 		} else if (k->key == NULL) {
 			ret = report_add(
 				v, SIGIL_F_DNSKEY_ALG_UNSUPPORTED, apex->owner,
@@ -199,6 +201,13 @@ static int report_sig(vctx_t *v, const sigil_node_t *node, const sigil_rr_t *rr,
 			v, SIGIL_F_SIG_ALG_UNSUPPORTED, node->owner, covered,
 			tag, alg,
 			"RRSIG algorithm %d cannot be verified by sigil", alg);
+	case RS_UNPUBLISHED:
+		return report_add(v, SIGIL_F_SIG_ALG_UNPUBLISHED, node->owner,
+		                  covered, tag, alg,
+		                  "RRSIG by key %d of algorithm %d, which no "
+		                  "DNSKEY uses: ignored, as by resolvers "
+		                  "(algorithm rollover?)",
+		                  tag, alg);
 	case RS_REVOKED:
 		return report_add_sev(v, SIGIL_F_SIG_REVOKED_KEY, sev,
 		                      node->owner, covered, tag, alg,
@@ -469,15 +478,22 @@ static int check_node(vctx_t *v, const sigil_node_t *node, struct expiry *ex)
 		si = sj;
 		i = j;
 	}
-	/* RRSIGs whose covered type has no RRset here. */
+	/* RRSIGs that no RRset here used: their covered type is absent. */
 	for (size_t k = s0; k < s1 && ret == SIGIL_EOK; k++) {
-		if (rrs[k].status != RS_NORRSET) {
+		uint16_t covered = sigil_rrsig_covered(&rrs[k]);
+		size_t cnt_cov = 0;
+		if (covered != SIGIL_T_RRSIG && rrs[k].rdlen >= 2 &&
+		    sigil_node_rrset(node, covered, &cnt_cov) != NULL) {
 			continue;
 		}
 		if (node->flags & SIGIL_NODE_NONAUTH) {
 			ret = report_add(v, SIGIL_F_SIG_UNEXPECTED, node->owner,
 			                 sigil_rrsig_covered(&rrs[k]), -1, -1,
 			                 "RRSIG at glue or occluded name");
+		} else if (rrs[k].status == RS_MALFORMED) {
+			ret = report_add(v, SIGIL_F_SIG_MALFORMED, node->owner,
+			                 covered, -1, -1,
+			                 "RRSIG RDATA is malformed");
 		} else {
 			ret = report_add(
 				v, SIGIL_F_SIG_NO_RRSET, node->owner,

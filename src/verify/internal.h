@@ -29,6 +29,7 @@ enum rrsig_status {
 	RS_NORRSET,     /* covers a type absent at the name */
 	RS_REVOKED,  /* only a revoked key matches, outside the DNSKEY RRset */
 	RS_BADTIMES, /* verifies, but its expiration precedes its inception */
+	RS_UNPUBLISHED, /* no DNSKEY of its algorithm: ignored (RFC 4035 5.3.1) */
 };
 
 /* RRSIG aux2 bits */
@@ -42,6 +43,7 @@ typedef struct {
 	uint16_t flags;
 	uint8_t alg;
 	bool decode_failed; /* supported algorithm, bad key material */
+	bool zone_key;      /* zone flag and protocol 3: used to validate */
 } vkey_t;
 
 typedef struct {

@@ -20,45 +20,37 @@ int keyset_build(keyset_t *ks, const sigil_node_t *apex)
 	if (ks->keys == NULL) {
 		return SIGIL_ENOMEM;
 	}
+	/* The node is sorted, so a record listed twice is already gone. */
 	for (size_t i = 0; i < n; i++) {
-		vkey_t *k = &ks->keys[ks->count];
-		/* A record listed twice is one RR (RFC 2181 §5): one key. */
-		bool dup = false;
-		for (size_t j = 0; j < ks->count && !dup; j++) {
-			dup = ks->keys[j].rdlen == rrs[i].rdlen &&
-			      memcmp(ks->keys[j].rdata, rrs[i].rdata, rrs[i].rdlen) == 0;
-		}
-		if (dup) {
-			continue;
-		}
-		if (rrs[i].rdlen < 4) {
-			k->decode_failed = true;
-		}
+		vkey_t *k = &ks->keys[ks->count++];
 		k->rdata = rrs[i].rdata;
 		k->rdlen = rrs[i].rdlen;
-		if (rrs[i].rdlen >= 4) {
-			k->flags = (uint16_t)(rrs[i].rdata[0] << 8 |
-			                      rrs[i].rdata[1]);
-			k->alg = rrs[i].rdata[3];
-			k->tag = sigil_keytag(rrs[i].rdata, rrs[i].rdlen);
-			int ret = sigil_pubkey_from_dnskey(
-				rrs[i].rdata, rrs[i].rdlen, &k->key);
-			if (ret == SIGIL_EMALFORMED) {
-				k->decode_failed = true;
-			} else if (ret != SIGIL_EOK &&
-			           ret != SIGIL_EALGORITHM) {
-				keyset_free(ks);
-				return ret;
-			}
-			/* Only zone keys (flags bit 7) with protocol 3 take part
-			 * in validation (RFC 4034 §2.1.1, §2.1.2). */
-			if ((k->flags & SIGIL_DNSKEY_FLAG_ZONE) &&
-			    rrs[i].rdata[2] == 3 &&
-			    !(k->flags & SIGIL_DNSKEY_FLAG_REVOKE)) {
-				ks->algs[k->alg] = 1;
-			}
+		if (rrs[i].rdlen < 4) {
+			k->decode_failed = true;
+			continue;
 		}
-		ks->count++;
+		k->flags = (uint16_t)(rrs[i].rdata[0] << 8 | rrs[i].rdata[1]);
+		k->alg = rrs[i].rdata[3];
+		k->tag = sigil_keytag(rrs[i].rdata, rrs[i].rdlen);
+		/* Only zone keys (flags bit 7) with protocol 3 take part in
+		 * validation (RFC 4034 §2.1.1, §2.1.2); others are not even
+		 * decoded. */
+		k->zone_key = (k->flags & SIGIL_DNSKEY_FLAG_ZONE) &&
+		              rrs[i].rdata[2] == 3;
+		if (!k->zone_key) {
+			continue;
+		}
+		int ret = sigil_pubkey_from_dnskey(rrs[i].rdata, rrs[i].rdlen,
+		                                   &k->key);
+		if (ret == SIGIL_EMALFORMED) {
+			k->decode_failed = true;
+		} else if (ret != SIGIL_EOK && ret != SIGIL_EALGORITHM) {
+			keyset_free(ks);
+			return ret;
+		}
+		if (!(k->flags & SIGIL_DNSKEY_FLAG_REVOKE)) {
+			ks->algs[k->alg] = 1;
+		}
 	}
 	return SIGIL_EOK;
 }

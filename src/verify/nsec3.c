@@ -26,6 +26,9 @@ typedef struct {
 	n3entry_t *e;
 	uint64_t *prefix; /* first 8 bytes of each hash, for the search */
 	uint8_t *flags;   /* NSEC3 flags of each entry, for opt-out checks */
+	const nsec3_params_t *p; /* the chain's parameters */
+	bool first;       /* the first chain: reports what is in no chain */
+	bool cached;      /* node->hash was computed with these parameters */
 	size_t n;
 	bool any_optout;
 } chain_t;
@@ -182,8 +185,18 @@ static int check_name(vctx_t *v, chain_t *c, const uint8_t *owner,
 		what, ht, ct);
 }
 
-/* Collects the NSEC3 records of the chain named by v->n3. */
-static int collect(vctx_t *v, chain_t *c)
+static bool params_match(const nsec3_params_t *p, const uint8_t *d,
+                         uint16_t iter, const uint8_t *salt, uint8_t salt_len)
+{
+	return d[0] == p->alg && iter == p->iterations &&
+	       salt_len == p->salt_len && memcmp(salt, p->salt, salt_len) == 0;
+}
+
+/* Collects the NSEC3 records of the chain with parameters c->p; all[] are
+ * the parameters of every usable NSEC3PARAM.  Records that belong to no
+ * chain, and malformed ones, are reported while collecting the first. */
+static int collect(vctx_t *v, chain_t *c, const nsec3_params_t *all,
+                   size_t nall)
 {
 	int ret = SIGIL_EOK;
 	sigil_zone_t *z = v->zone;
@@ -197,7 +210,9 @@ static int collect(vctx_t *v, chain_t *c)
 		if (rrs == NULL || (n->flags & SIGIL_NODE_OUTSIDE)) {
 			continue;
 		}
-		v->rep->nsec3_records += nn;
+		if (c->first) {
+			v->rep->nsec3_records += nn;
+		}
 		uint8_t h[64];
 		long hl = -1;
 		if (sigil_dname_labels(n->owner) == apex_labels + 1) {
@@ -206,6 +221,9 @@ static int collect(vctx_t *v, chain_t *c)
 			                            n->owner[0]);
 		}
 		if (hl != SIGIL_NSEC3_SHA1_LEN) {
+			if (!c->first) {
+				continue;
+			}
 			ret = report_add(
 				v, SIGIL_F_NSEC3_MALFORMED, n->owner,
 				SIGIL_T_NSEC3, -1, -1,
@@ -219,6 +237,9 @@ static int collect(vctx_t *v, chain_t *c)
 			size_t len = rrs[k].rdlen;
 			size_t pos = 5;
 			if (len < 6 || pos + d[4] + 1 > len) {
+				if (!c->first) {
+					continue;
+				}
 				ret = report_add(v, SIGIL_F_NSEC3_MALFORMED,
 				                 n->owner, SIGIL_T_NSEC3, -1,
 				                 -1,
@@ -231,6 +252,9 @@ static int collect(vctx_t *v, chain_t *c)
 			uint8_t next_len = d[pos++];
 			if (pos + next_len > len ||
 			    next_len != SIGIL_NSEC3_SHA1_LEN) {
+				if (!c->first) {
+					continue;
+				}
 				ret = report_add(
 					v, SIGIL_F_NSEC3_MALFORMED, n->owner,
 					SIGIL_T_NSEC3, -1, -1,
@@ -238,17 +262,33 @@ static int collect(vctx_t *v, chain_t *c)
 				continue;
 			}
 			uint16_t iter = (uint16_t)(d[2] << 8 | d[3]);
-			if (d[0] != v->n3.alg || iter != v->n3.iterations ||
-			    salt_len != v->n3.salt_len ||
-			    memcmp(salt, v->n3.salt, salt_len) != 0) {
+			if (!params_match(c->p, d, iter, salt, salt_len)) {
+				bool other = false;
+				for (size_t a = 0; a < nall && !other; a++) {
+					other = params_match(&all[a], d, iter, salt,
+					                     salt_len);
+				}
+				if (other || !c->first) {
+					continue; /* another chain's record */
+				}
 				ret = report_add(
 					v, SIGIL_F_NSEC3_PARAMS, n->owner,
 					SIGIL_T_NSEC3, -1, -1,
 					"NSEC3 parameters (algorithm %u, %u "
-					"iterations, salt length %u) differ "
-					"from "
-					"the NSEC3PARAM",
+					"iterations, salt length %u) match no "
+					"NSEC3PARAM",
 					d[0], iter, salt_len);
+				continue;
+			}
+			/* Validators ignore NSEC3 records with unknown flags
+			 * (RFC 5155 §8.2): such a record proves nothing. */
+			if (d[1] & ~SIGIL_NSEC3_FLAG_OPTOUT) {
+				ret = report_add(v, SIGIL_F_NSEC3_MALFORMED,
+				                 n->owner, SIGIL_T_NSEC3, -1,
+				                 -1,
+				                 "NSEC3 flags 0x%02x: unknown "
+				                 "flags, resolvers ignore it",
+				                 d[1]);
 				continue;
 			}
 			if (have) {
@@ -318,7 +358,9 @@ static int check_links(vctx_t *v, chain_t *c)
 			"%zu of %zu NSEC3 records have the opt-out flag",
 			optout, c->n);
 	}
-	v->rep->nsec3_optout = optout > 0;
+	if (c->first) {
+		v->rep->nsec3_optout = optout > 0;
+	}
 	return ret;
 }
 
@@ -341,8 +383,8 @@ static int ent_finish(vctx_t *v, chain_t *c, level_t *l)
 	}
 	l->used = false;
 	uint8_t h[SIGIL_NSEC3_SHA1_LEN];
-	if (sigil_nsec3_hash(v->n3.alg, v->n3.iterations, v->n3.salt,
-	                     v->n3.salt_len, l->owner, h) != SIGIL_EOK) {
+	if (sigil_nsec3_hash(c->p->alg, c->p->iterations, c->p->salt,
+	                     c->p->salt_len, l->owner, h) != SIGIL_EOK) {
 		return SIGIL_ECRYPTO;
 	}
 	return check_name(v, c, l->owner, NULL, h,
@@ -376,10 +418,10 @@ static int check_names(vctx_t *v, chain_t *c)
 			continue;
 		}
 		uint8_t hbuf[SIGIL_NSEC3_SHA1_LEN];
-		const uint8_t *h = n->hash;
+		const uint8_t *h = c->cached ? n->hash : NULL;
 		if (h == NULL) {
-			if (sigil_nsec3_hash(v->n3.alg, v->n3.iterations,
-			                     v->n3.salt, v->n3.salt_len,
+			if (sigil_nsec3_hash(c->p->alg, c->p->iterations,
+			                     c->p->salt, c->p->salt_len,
 			                     n->owner, hbuf) != SIGIL_EOK) {
 				return SIGIL_ECRYPTO;
 			}
@@ -450,54 +492,50 @@ static int check_names(vctx_t *v, chain_t *c)
 	return ret;
 }
 
-int nsec3_check(vctx_t *v)
+/* Checks one chain. */
+static int check_chain(vctx_t *v, const nsec3_params_t *p, bool first,
+                       const nsec3_params_t *all, size_t nall)
 {
-	int ret;
-	chain_t c = {0};
-	sigil_node_t *apex = sigil_zone_apex_node(v->zone);
-	size_t np = 0;
+	int ret = SIGIL_EOK;
+	chain_t c = {.p = p, .first = first};
+	const uint8_t *apex = v->apex;
 
-	if (apex != NULL) {
-		sigil_node_rrset(apex, SIGIL_T_NSEC3PARAM, &np);
-	}
-	if (!v->n3.enabled) {
-		return report_add(
-			v, SIGIL_F_NSEC3PARAM, v->apex, SIGIL_T_NSEC3PARAM, -1,
-			-1,
-			np ? "no usable NSEC3PARAM (flags must be 0)" :
-			     "NSEC3 records but no NSEC3PARAM at the apex");
-	}
-	if (np > 1 &&
-	    (ret = report_add_sev(v, SIGIL_F_NSEC3PARAM, SIGIL_SEV_WARNING,
-	                          v->apex, SIGIL_T_NSEC3PARAM, -1, -1,
-	                          "%zu NSEC3PARAM records; the chain of "
-	                          "the first is checked",
-	                          np))) {
-		return ret;
-	}
-	if (v->n3.alg != SIGIL_NSEC3_HASH_SHA1) {
-		return report_add(v, SIGIL_F_NSEC3PARAM, v->apex,
+	/* node->hash holds hashes made with the parameters the loader saw */
+	c.cached = v->n3.enabled && v->n3.alg == p->alg &&
+	           v->n3.iterations == p->iterations &&
+	           v->n3.salt_len == p->salt_len &&
+	           memcmp(v->n3.salt, p->salt, p->salt_len) == 0;
+	if (p->alg != SIGIL_NSEC3_HASH_SHA1) {
+		return report_add(v, SIGIL_F_NSEC3PARAM, apex,
 		                  SIGIL_T_NSEC3PARAM, -1, -1,
 		                  "NSEC3 hash algorithm %u is not supported",
-		                  v->n3.alg);
+		                  p->alg);
 	}
-	if (v->n3.iterations > 0 &&
-	    (ret = report_add(
-		     v, SIGIL_F_NSEC3_ITERATIONS, v->apex, SIGIL_T_NSEC3PARAM,
-		     -1, -1,
-		     "%u NSEC3 iterations; RFC 9276 asks for 0 (resolvers "
-		     "may treat high counts as insecure)",
-		     v->n3.iterations))) {
-		return ret;
+	/* RFC 9276 §3.2: resolvers may treat more than 150 iterations as
+	 * insecure or fail: then the zone is not validated at all. */
+	if (p->iterations > 150) {
+		ret = report_add_sev(v, SIGIL_F_NSEC3_ITERATIONS,
+		                     SIGIL_SEV_ERROR, apex, SIGIL_T_NSEC3PARAM,
+		                     -1, -1,
+		                     "%u NSEC3 iterations: validating resolvers "
+		                     "treat the zone as insecure or fail "
+		                     "(RFC 9276 §3.2); use 0",
+		                     p->iterations);
+	} else if (p->iterations > 0) {
+		ret = report_add(v, SIGIL_F_NSEC3_ITERATIONS, apex,
+		                 SIGIL_T_NSEC3PARAM, -1, -1,
+		                 "%u NSEC3 iterations; RFC 9276 asks for 0",
+		                 p->iterations);
 	}
-	if (v->n3.salt_len > 0 &&
-	    (ret = report_add(v, SIGIL_F_NSEC3_SALT, v->apex,
-	                      SIGIL_T_NSEC3PARAM, -1, -1,
-	                      "NSEC3 salt of %u bytes; RFC 9276 asks for none",
-	                      v->n3.salt_len))) {
-		return ret;
+	if (ret == SIGIL_EOK && p->salt_len > 0) {
+		ret = report_add(v, SIGIL_F_NSEC3_SALT, apex,
+		                 SIGIL_T_NSEC3PARAM, -1, -1,
+		                 "NSEC3 salt of %u bytes; RFC 9276 asks for none",
+		                 p->salt_len);
 	}
-	ret = collect(v, &c);
+	if (ret == SIGIL_EOK) {
+		ret = collect(v, &c, all, nall);
+	}
 	if (ret == SIGIL_EOK && c.n > 0) {
 		c.prefix = malloc(c.n * sizeof(*c.prefix));
 		c.flags = malloc(c.n);
@@ -518,5 +556,51 @@ int nsec3_check(vctx_t *v)
 	free(c.e);
 	free(c.prefix);
 	free(c.flags);
+	return ret;
+}
+
+#define MAX_CHAINS 16
+
+int nsec3_check(vctx_t *v)
+{
+	int ret = SIGIL_EOK;
+	sigil_node_t *apex = sigil_zone_apex_node(v->zone);
+	nsec3_params_t all[MAX_CHAINS];
+	size_t np = 0, nall = 0;
+	sigil_rr_t *rrs =
+		apex ? sigil_node_rrset(apex, SIGIL_T_NSEC3PARAM, &np) : NULL;
+
+	/* Every usable NSEC3PARAM names a chain a server may answer from
+	 * (RFC 5155 §4, §7.3): each must be complete. */
+	for (size_t i = 0; i < np && nall < MAX_CHAINS; i++) {
+		const uint8_t *d = rrs[i].rdata;
+		if (rrs[i].rdlen < 5 || d[1] != 0 || rrs[i].rdlen != 5u + d[4]) {
+			continue; /* flags other than 0: ignored (§4.1.2) */
+		}
+		nsec3_params_t *p = &all[nall++];
+		memset(p, 0, sizeof(*p));
+		p->enabled = true;
+		p->alg = d[0];
+		p->iterations = (uint16_t)(d[2] << 8 | d[3]);
+		p->salt_len = d[4];
+		memcpy(p->salt, d + 5, d[4]);
+	}
+	if (nall == 0) {
+		return report_add(
+			v, SIGIL_F_NSEC3PARAM, v->apex, SIGIL_T_NSEC3PARAM, -1,
+			-1,
+			np ? "no usable NSEC3PARAM (flags must be 0)" :
+			     "NSEC3 records but no NSEC3PARAM at the apex");
+	}
+	if (np > MAX_CHAINS) {
+		ret = report_add_sev(v, SIGIL_F_NSEC3PARAM, SIGIL_SEV_WARNING,
+		                     v->apex, SIGIL_T_NSEC3PARAM, -1, -1,
+		                     "%zu NSEC3PARAM records; the first %d "
+		                     "chains are checked",
+		                     np, MAX_CHAINS);
+	}
+	for (size_t i = 0; i < nall && ret == SIGIL_EOK; i++) {
+		ret = check_chain(v, &all[i], i == 0, all, nall);
+	}
 	return ret;
 }

@@ -50,25 +50,29 @@ static uint8_t check_one(vctx_t *v, worker_scratch_t *ws, sigil_node_t *node,
 		return RS_UNSUPPORTED;
 	}
 
-	bool have_candidate = false, only_revoked = true;
+	/* Only zone keys with protocol 3 validate (RFC 4034 §2.1.1, §2.1.2). */
+	bool alg_published = false, have_candidate = false, revoked_only = false;
 	for (size_t k = 0; k < v->keys.count; k++) {
 		const vkey_t *key = &v->keys.keys[k];
-		if (key->tag != sig.key_tag || key->alg != sig.algorithm ||
-		    !(key->flags & SIGIL_DNSKEY_FLAG_ZONE) || key->rdlen < 4 ||
-		    key->rdata[2] != 3) {
+		if (!key->zone_key || key->alg != sig.algorithm) {
+			continue;
+		}
+		alg_published = true;
+		if (key->tag != sig.key_tag) {
 			continue;
 		}
 		/* A revoked key still signs the DNSKEY RRset (RFC 5011 §2.1). */
 		if ((key->flags & SIGIL_DNSKEY_FLAG_REVOKE) &&
 		    sig.type_covered != SIGIL_T_DNSKEY) {
+			revoked_only = !have_candidate;
 			continue;
 		}
-		only_revoked = false;
 		if (key->key == NULL) {
 			continue; /* undecodable key: reported with the key */
 		}
 		if (!have_candidate) {
 			have_candidate = true;
+			revoked_only = false;
 			if (refs_fill(ws, set, n) != SIGIL_EOK) {
 				return RS_UNCHECKED;
 			}
@@ -83,7 +87,7 @@ static uint8_t check_one(vctx_t *v, worker_scratch_t *ws, sigil_node_t *node,
 		if (sigil_pubkey_verify(key->key, ws->data.data, ws->data.len,
 		                        sig.signature,
 		                        sig.signature_len) == SIGIL_EOK) {
-			sigrr->aux = (uint8_t)(k + 1 > 255 ? 255 : k + 1);
+			sigrr->aux = (uint16_t)(k + 1 > UINT16_MAX ? UINT16_MAX : k + 1);
 			/* RFC 4034 3.1.5: serial number arithmetic */
 			if ((int32_t)(sig.expiration - sig.inception) < 0) {
 				return RS_BADTIMES;
@@ -97,16 +101,14 @@ static uint8_t check_one(vctx_t *v, worker_scratch_t *ws, sigil_node_t *node,
 			return RS_VALID;
 		}
 	}
+	if (!alg_published) {
+		/* During an algorithm rollover signatures come before their
+		 * DNSKEYs and outlive them (RFC 6781 §4.1.4); resolvers ignore
+		 * them (RFC 4035 §5.3.1). */
+		return RS_UNPUBLISHED;
+	}
 	if (!have_candidate) {
-		bool any = false;
-		for (size_t k = 0; k < v->keys.count; k++) {
-			any |= v->keys.keys[k].tag == sig.key_tag &&
-			       v->keys.keys[k].alg == sig.algorithm;
-		}
-		if (any && only_revoked) {
-			return RS_REVOKED;
-		}
-		return RS_NOKEY;
+		return revoked_only ? RS_REVOKED : RS_NOKEY;
 	}
 	return RS_BOGUS;
 }

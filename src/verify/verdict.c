@@ -19,6 +19,7 @@ static const struct {
                                          SIGIL_SEV_WARNING},
 	[SIGIL_F_SIG_EXPIRES_SOON] = {"sig-expires-soon", SIGIL_SEV_WARNING},
 	[SIGIL_F_SIG_REVOKED_KEY] = {"sig-revoked-key", SIGIL_SEV_ERROR},
+	[SIGIL_F_SIG_ALG_UNPUBLISHED] = {"sig-alg-unpublished", SIGIL_SEV_WARNING},
 	[SIGIL_F_RRSET_UNSIGNED] = {"rrset-unsigned", SIGIL_SEV_ERROR},
 	[SIGIL_F_RRSET_MISSING_ALG] = {"rrset-missing-alg", SIGIL_SEV_ERROR},
 	[SIGIL_F_RRSET_TTL_MISMATCH] = {"rrset-ttl-mismatch",

@@ -22,6 +22,7 @@ typedef enum {
 	SIGIL_F_SIG_ALG_UNSUPPORTED, /* sig-alg-unsupported (warning) */
 	SIGIL_F_SIG_EXPIRES_SOON,    /* sig-expires-soon (warning) */
 	SIGIL_F_SIG_REVOKED_KEY, /* sig-revoked-key: made by a revoked key outside DNSKEY */
+	SIGIL_F_SIG_ALG_UNPUBLISHED, /* sig-alg-unpublished (warning): no DNSKEY of its algorithm */
 	/* RRset coverage */
 	SIGIL_F_RRSET_UNSIGNED, /* rrset-unsigned: no RRSIG at all */
 	SIGIL_F_RRSET_MISSING_ALG, /* rrset-missing-alg: not signed with every DNSKEY algorithm */

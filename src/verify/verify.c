@@ -125,6 +125,7 @@ static void on_node(void *ctx, sigil_node_t *node)
 		if (apex_setup(v, node) == SIGIL_EOK) {
 			pthread_mutex_lock(&v->lock);
 			v->keys_ready = true;
+			pthread_cond_broadcast(&v->cond);
 			pthread_mutex_unlock(&v->lock);
 		}
 	}
@@ -134,21 +135,18 @@ static void on_node(void *ctx, sigil_node_t *node)
 	}
 }
 
-static int run_threads(vctx_t *v, worker_arg_t *args, void *(*fn)(void *))
+/* Starts up to v->nthreads threads running fn; returns how many started
+ * (fewer when the system refuses more: the work still gets done, by the
+ * sweep after loading, which the caller runs inline if need be). */
+static unsigned run_threads(vctx_t *v, worker_arg_t *args, void *(*fn)(void *))
 {
 	unsigned started = 0;
-	int ret = SIGIL_EOK;
 	for (unsigned i = 0; i < v->nthreads; i++) {
 		if (pthread_create(&v->threads[i], NULL, fn, &args[i]) != 0) {
-			ret = SIGIL_ETHREAD;
 			break;
 		}
 		started++;
 	}
-	if (started == 0) {
-		fn(&args[0]); /* no thread at all: do the work here */
-	}
-	(void)ret;
 	return started;
 }
 
@@ -259,7 +257,8 @@ int sigil_verify_file(const char *path, const sigil_verify_opts_t *opts,
 	v.rep->earliest_expiration = -1;
 
 	/* 1. Load, checking signatures of finished nodes meanwhile. */
-	started = (unsigned)run_threads(&v, args, worker_pipeline);
+	/* Without any worker, loading just loads; the sweep does the rest. */
+	started = run_threads(&v, args, worker_pipeline);
 	sigil_load_opts_t lo = {
 		.origin = opts->origin, .on_node = on_node, .ctx = &v};
 	ret = sigil_zone_load(v.zone, path, &lo, err);
@@ -294,7 +293,10 @@ int sigil_verify_file(const char *path, const sigil_verify_opts_t *opts,
 		v.keys_ready = true;
 	}
 	atomic_store(&v.next_index, 0);
-	started = (unsigned)run_threads(&v, args, worker_sweep);
+	started = run_threads(&v, args, worker_sweep);
+	if (started == 0) {
+		worker_sweep(&args[0]); /* no thread at all: do it here */
+	}
 	join_threads(&v, started);
 	started = 0;
 
