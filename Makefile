@@ -28,7 +28,7 @@ DEPS_STAMP := $(BUILD)/.deps-ok
 
 .SECONDARY:
 
-.PHONY: all check check-unit check-scenario demo install uninstall clean deps format bench san
+.PHONY: all check check-unit check-scenario demo install uninstall clean deps format bench san fuzz-verify
 
 all: $(BUILD)/sigil
 
@@ -108,6 +108,16 @@ install: $(BUILD)/sigil
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/sigil $(DESTDIR)$(MANDIR)/man1/sigil.1 $(DESTDIR)$(MANDIR)/man1/sigil-verify.1
+
+# Fuzzing (clang's libFuzzer): not part of check, it runs until stopped.
+FUZZ_DIR := $(BUILD)/fuzz
+fuzz-verify: $(FUZZ_DIR)/verify
+
+$(FUZZ_DIR)/verify: tests/fuzz/verify.c $(LIB_SRC) | $(DEPS_STAMP)
+	@mkdir -p $(FUZZ_DIR)
+	clang $(WARN) $(CPPFLAGS) $(PKG_CFLAGS) -g -O1 \
+	  -fsanitize=fuzzer,address,undefined -o $@ tests/fuzz/verify.c $(LIB_SRC) \
+	  $(PKG_LIBS) $(LDLIBS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
