@@ -53,10 +53,50 @@
 #     fixed and re-signed: exit 1, cname-and-other (and no other error).
 #     Once with NSEC, once with NSEC3.
 #
+# Regressions from a review:
+# 10. Two NSEC3 chains (RFC 5155 section 7.3): a second complete chain
+#     (made here: same names and bitmaps, another salt, signed by the ZSK)
+#     and its NSEC3PARAM (flags 0; the NSEC3PARAM RRset re-signed): valid.
+#     Once where the signer's NSEC3PARAM sorts first, once where the added
+#     one does.  The NSEC3 of www removed from either chain, nothing else
+#     fixed: exit 1, nsec3-missing for www (nsec3-next allowed).  The
+#     added NSEC3PARAM removed: nsec3-params for every record of the
+#     added chain.  One NSEC3 record whose parameters match no NSEC3PARAM:
+#     exactly one nsec3-params.
+# 11. SOA, NSEC (or NSEC3) and A records appended verbatim: valid, the
+#     original's report, summary included.
+# 12. Algorithm rollover: beside every RRSIG of the zone, one of another
+#     algorithm by a key not in the DNSKEY RRset (8 in an algorithm-13
+#     zone, 13 in an algorithm-8 zone): exit 0, one sig-alg-unpublished
+#     warning per added RRSIG, no error.  Plus an RRSIG by an unpublished
+#     key of the zone's algorithm under the ZSK's key tag (the .de case):
+#     exactly one error, sig-bogus.
+# 13. The NSEC3 of www with flags 0x02, re-signed: nsec3-malformed for
+#     it, nsec3-missing for www (nsec3-next allowed).
+# 14. A DNSKEY of flags 0 and one of protocol 0 added to the DNSKEY RRset
+#     (re-signed), with 64 bytes of key material that is no P-256 point,
+#     then with 3 bytes: valid, no finding (non-zone keys are not used).
+# 15. A stray 4-byte RRSIG at www (covering TYPE999, then A): exit 1,
+#     exactly one error, sig-malformed.
+# 16. The unsigned zone signed by ldns-signzone -n with 200 iterations:
+#     exit 1, nsec3-iterations error (RFC 9276 section 3.2); with 10:
+#     exit 0, nsec3-iterations warning only.
+# 17. The KSK removed, the ZSK (flags 256) signing the DNSKEY RRset too:
+#     valid; --ds with its DS: exit 1, ds-no-match; with --lenient: exit
+#     0, ds-no-match warning; --lenient with a DS matching no key: exit 1,
+#     ds-no-match error.
+# 18. No thread can be created (an LD_PRELOAD shim, built here with cc,
+#     makes pthread_create fail with EAGAIN, after allowing the first
+#     call or none): sigil finishes within 60 s with the report of a
+#     normal run (exit 0), or exit 1 and sig-bogus on a zone with a
+#     flipped signature.  Under ASan with verify_asan_link_order=0; if the
+#     binary does not run with LD_PRELOAD at all, the release binary
+#     (build/sigil, beside $SIGIL's directory) is used.
+#
 # A failing case prints the command that reproduces it and keeps its files
 # in build/test-failures/edge/.  SIGIL_TEST_KEEP=DIR keeps every generated
 # file in DIR/edge.  The peer tools (ldnsutils, bind9-utils, openssl) are
-# dependencies: missing, they fail the test.
+# dependencies: missing, they fail the test (a C compiler too, for 18).
 
 import hashlib
 import json
@@ -87,6 +127,7 @@ if not st.have_sigil():
 # the peer tools are dependencies: missing, they fail the test
 for tool, pkg in (('ldns-read-zone', 'ldnsutils'),
                   ('ldns-verify-zone', 'ldnsutils'),
+                  ('ldns-signzone', 'ldnsutils'),
                   ('dnssec-dsfromkey', 'bind9-utils'), ('openssl', 'openssl')):
     if not shutil.which(tool):
         tap.bail('%s is not installed (%s)' % (tool, pkg))
@@ -945,6 +986,705 @@ run_case(cname_case, 'CNAME and other data (NSEC)', 'bind-nsec-a8',
          'bind-nsec-a13')
 run_case(cname_case, 'CNAME and other data (NSEC3)', 'knot-nsec3-a13',
          'knot-nsec3-a8')
+
+# ===========================================================================
+# Review regressions (10-18): helpers
+
+NSEC3PARAM = 51
+
+
+def load(zid):
+    """(meta, records, corruptlib.Zone) of a corpus zone."""
+    meta = corpus.meta(zid)
+    recs = du.read_zone(corpus.signed(zid))
+    return meta, recs, corruptlib.Zone(recs, meta, corpus.zdir(zid))
+
+
+def resign_rrset(z, owner, rtype):
+    """Re-make every RRSIG over owner/rtype by one of the zone's keys
+    (each with its own key), after the RRset changed."""
+    roles = {z.tag(role): role for role in z.keys}
+    n = 0
+    for rec in z.sigs(owner, rtype):
+        role = roles.get(du.Rrsig.parse(rec.rdata).key_tag)
+        if role:
+            z.resign(rec, role)
+            n += 1
+    assert n, 'no RRSIG over %s %s to re-make' % (owner, rtype)
+
+
+def find(r, severity, code, owner=None, alt_owner=None, rtype=None,
+         key_tag=None):
+    """The findings of r with this severity and code (and owner, type and
+    key tag, if given)."""
+    out = []
+    for f in r.findings:
+        if f.get('severity') != severity or f.get('code') != code:
+            continue
+        if owner is not None and st.canon(f.get('owner')) not in (
+                du.canon_name(owner),
+                du.canon_name(alt_owner or owner)):
+            continue
+        if rtype is not None and str(f.get('type')) != rtype:
+            continue
+        if key_tag is not None and str(f.get('key_tag')) != str(key_tag):
+            continue
+        out.append(f)
+    return out
+
+
+def zone_names(recs, apex):
+    """Every name of the zone (owners and the empty non-terminals above
+    them), NSEC3 owners aside."""
+    names = set()
+    for r in recs:
+        if r.rtype == NSEC3 or not du.is_subdomain(r.key, apex):
+            continue
+        labels = du.wire_labels(du.name_to_wire(r.key))
+        depth = len(du.wire_labels(du.name_to_wire(apex)))
+        for i in range(len(labels) - depth + 1):
+            names.add(du.wire_to_text(du.labels_to_wire(labels[i:])))
+    return names
+
+
+def nsec3_names(z):
+    """owner key of each NSEC3 record of the zone's (first) chain -> the
+    name it was made for."""
+    salt, it = z.nsec3params()
+    by_hash = {du.b32hex(du.nsec3_hash(n, salt, it)) + '.' + z.apex: n
+               for n in zone_names(z.recs, z.apex)}
+    out = {}
+    for r in z.nsec3_records():
+        if r.key not in by_hash:
+            raise RuntimeError('test sanity: NSEC3 %s is the hash of no '
+                               'name of the zone' % r.owner)
+        out[r.key] = by_hash[r.key]
+    return out
+
+
+def add_nsec3_chain(z, salt, iterations):
+    """A second, complete NSEC3 chain (hash algorithm 1, flags as in the
+    first chain), signed by the ZSK, and its NSEC3PARAM (flags 0) beside
+    the first; the NSEC3PARAM RRset re-signed.  The same names, with the
+    same type bitmaps, as the first chain.  Returns ({name: NSEC3 record
+    of the new chain}, the new NSEC3PARAM record)."""
+    names = nsec3_names(z)
+    old = {r.key: r for r in z.nsec3_records()}
+    entries = sorted((du.nsec3_hash(names[k], salt, iterations), names[k],
+                      r) for k, r in old.items())
+    made = {}
+    for i, (h, name, r) in enumerate(entries):
+        o = du.Nsec3.parse(r.rdata)
+        n3 = du.Nsec3(1, o.flags, iterations, salt,
+                      entries[(i + 1) % len(entries)][0], o.types)
+        rec = du.Rec(du.b32hex(h) + '.' + z.apex, r.ttl, 'IN', NSEC3,
+                     n3.rdata())
+        z.recs.append(rec)
+        made[name] = rec
+    for rec in made.values():
+        z.new_sig(rec.owner, NSEC3)
+    prm = z.rrset(z.apex, NSEC3PARAM)
+    new = du.Rec(prm[0].owner, prm[0].ttl, 'IN', NSEC3PARAM,
+                 struct.pack('!BBHB', 1, 0, iterations, len(salt)) + salt)
+    z.recs.insert(z.recs.index(prm[-1]) + 1, new)
+    resign_rrset(z, z.apex, NSEC3PARAM)
+    return made, new
+
+
+def drop(z, rec):
+    """Remove rec and the RRSIGs over its RRset."""
+    z.remove([rec] + z.sigs(rec.owner, rec.rtype))
+
+
+def pem_dnskey(pem, alg, flags=256):
+    """The DNSKEY RDATA of the public key of pem (RSA or P-256)."""
+    _, spki, _ = du.der_read(du.pem_public_der(pem))
+    _, _, off = du.der_read(spki)
+    _, bits, _ = du.der_read(spki, off)
+    bits = bits[1:]                             # unused bits
+    if alg == 13:
+        pub = bits[1:]                          # 0x04 X Y
+    else:
+        _, rsa, _ = du.der_read(bits)
+        _, n, off = du.der_read(rsa)
+        _, e, _ = du.der_read(rsa, off)
+        n, e = n.lstrip(b'\0'), e.lstrip(b'\0')
+        pub = (bytes([len(e)]) if len(e) < 256 else
+               b'\0' + struct.pack('!H', len(e))) + e + n
+    rd = struct.pack('!HBB', flags, 3, alg) + pub
+    if not du.pem_matches_dnskey(pem, rd):
+        raise RuntimeError('self-check: %s does not match its DNSKEY' % pem)
+    return rd
+
+
+def expect_codes(r, probs, errors=None, warnings=None, allow_errors=(),
+                 allow_warnings=()):
+    """errors / warnings: codes that must each be present (a list, as
+    sorted multiset when exact); allow_*: other codes that may be."""
+    for sev, want, allow in (('error', errors, allow_errors),
+                             ('warning', warnings, allow_warnings)):
+        have = codes(r, sev)
+        if want is None:
+            continue
+        missing = [c for c in sorted(set(want)) if c not in have]
+        extra = [c for c in sorted(set(have)) if c not in want and
+                 c not in allow]
+        if missing or extra:
+            probs.append('%ss %s; expected %s%s' % (
+                sev, ', '.join('%s x%d' % (c, have.count(c)) if
+                               have.count(c) > 1 else c
+                               for c in sorted(set(have))) or 'none',
+                ', '.join(want) or 'none',
+                ' (and possibly %s)' % ', '.join(allow) if allow else ''))
+
+
+# ===========================================================================
+# 10. Two NSEC3 chains (RFC 5155 section 7.3)
+
+def two_chains_case(zid):
+    meta, recs, z = load(zid)
+    t = meta['check_time']
+    cdir = casedir('two-chains-' + zid)
+    salt1, it1 = z.nsec3params()
+    # the added chain: no salt if the zone's has one, else a salt
+    salt2 = b'' if (salt1 or it1) else bytes.fromhex('ab12')
+    made, prm2 = add_nsec3_chain(z, salt2, 0)
+    first = 'added' if (salt2, 0) < (salt1, it1) else 'signer\'s'
+    name = 'two NSEC3 chains %s (the signer\'s: salt "%s" %d iterations; ' \
+        'added: salt "%s" 0 iterations; the %s NSEC3PARAM sorts first)' % (
+            zid, salt1.hex(), it1, salt2.hex(), first)
+    whole = list(recs)
+    path = os.path.join(cdir, 'two-chains.zone')
+    du.write_zone(recs, path)
+    r = st.sigil_verify(path, time=t)
+    probs = []
+    check_rc(r, 0, probs)
+    expect_codes(r, probs, errors=[],
+                 allow_warnings=('nsec3-salt', 'nsec3-iterations'))
+    report(not probs, '%s: valid' % name, r, probs, cdir)
+
+    www = 'www.' + z.apex
+    orig_www = z.nsec3_owner(www)[0]
+    for which, rec in (('added', made[www]),
+                       ('signer\'s', [x for x in recs
+                                      if x.key == orig_www][0])):
+        recs[:] = whole
+        drop(z, rec)
+        path = os.path.join(cdir, 'two-chains-no-%s-www.zone' %
+                            ('added' if which == 'added' else 'signer'))
+        du.write_zone(recs, path)
+        r = st.sigil_verify(path, time=t)
+        probs = []
+        check_rc(r, 1, probs)
+        expect_codes(r, probs, errors=['nsec3-missing'],
+                     allow_errors=('nsec3-next',),
+                     allow_warnings=('nsec3-salt', 'nsec3-iterations'))
+        if not find(r, 'error', 'nsec3-missing', www, rec.key):
+            probs.append('no nsec3-missing for %s (%s)' % (www, rec.key))
+        if len(find(r, 'error', 'nsec3-missing')) != 1:
+            probs.append('%d nsec3-missing errors, expected 1' %
+                         len(find(r, 'error', 'nsec3-missing')))
+        report(not probs, '%s, the NSEC3 of www in the %s chain removed '
+               '(%s): exit 1, nsec3-missing for www' % (name, which,
+                                                        rec.key),
+               r, probs, cdir)
+
+    # the added chain without its NSEC3PARAM: each of its records matches
+    # no NSEC3PARAM
+    recs[:] = whole
+    z.remove([prm2])
+    resign_rrset(z, z.apex, NSEC3PARAM)
+    path = os.path.join(cdir, 'two-chains-one-nsec3param.zone')
+    du.write_zone(recs, path)
+    r = st.sigil_verify(path, time=t)
+    probs = []
+    check_rc(r, 1, probs)
+    expect_codes(r, probs, errors=['nsec3-params'],
+                 allow_warnings=('nsec3-salt', 'nsec3-iterations'))
+    got = {st.canon(f.get('owner'))
+           for f in find(r, 'error', 'nsec3-params')}
+    want = {rec.key for rec in made.values()}
+    if got != want:
+        probs.append('nsec3-params at %d names, expected the %d records of '
+                     'the added chain (missing: %s; others: %s)' % (
+                         len(got), len(want), sorted(want - got)[:3],
+                         sorted(got - want)[:3]))
+    report(not probs, '%s, the added NSEC3PARAM removed: exit 1, '
+           'nsec3-params for each of the %d records of the added chain' % (
+               name, len(want)), r, probs, cdir)
+
+
+def stray_params_case(zid):
+    """One NSEC3 record whose parameters match no NSEC3PARAM."""
+    meta, recs, z = load(zid)
+    t = meta['check_time']
+    cdir = casedir('nsec3-params-' + zid)
+    www = 'www.' + z.apex
+    salt1, it1 = z.nsec3params()
+    orig = du.Nsec3.parse(z.rrset(z.nsec3_owner(www)[0], NSEC3)[0].rdata)
+    salt = bytes.fromhex('cc')
+    h = du.nsec3_hash(www, salt, 3)
+    rec = du.Rec(du.b32hex(h) + '.' + z.apex,
+                 z.nsec3_records()[0].ttl, 'IN', NSEC3,
+                 du.Nsec3(1, 0, 3, salt, h, orig.types).rdata())
+    recs.append(rec)
+    z.new_sig(rec.owner, NSEC3)
+    path = os.path.join(cdir, 'nsec3-params.zone')
+    du.write_zone(recs, path)
+    r = st.sigil_verify(path, time=t)
+    probs = []
+    check_rc(r, 1, probs)
+    expect_codes(r, probs, errors=['nsec3-params'],
+                 allow_warnings=('nsec3-salt', 'nsec3-iterations'))
+    if len(find(r, 'error', 'nsec3-params')) != 1 or \
+            not find(r, 'error', 'nsec3-params', rec.key):
+        probs.append('expected one nsec3-params, at %s' % rec.key)
+    report(not probs, 'NSEC3 record %s with salt cc and 3 iterations, which '
+           'match no NSEC3PARAM (%s): exit 1, one nsec3-params' % (
+               rec.key, zid), r, probs, cdir)
+
+
+run_case(two_chains_case, 'two NSEC3 chains', 'bind-nsec3-a13',
+         'knot-nsec3-a13', 'bind-nsec3-a8')
+run_case(two_chains_case, 'two NSEC3 chains (salted)', 'ldns-nsec3-a13',
+         'ldns-nsec3-a8', 'ldns-nsec3-a15')
+run_case(stray_params_case, 'NSEC3 matching no NSEC3PARAM', 'bind-nsec3-a13',
+         'knot-nsec3-a13')
+
+
+# ===========================================================================
+# 11. Records listed twice, appended verbatim
+
+def verbatim_dup_case(zid):
+    meta = corpus.meta(zid)
+    t = meta['check_time']
+    apex = du.canon_name(meta['zone'])
+    cdir = casedir('verbatim-dup-' + zid)
+    lines = zone_lines(corpus.signed(zid))
+    orig = os.path.join(cdir, 'original.zone')
+    write_lines(orig, lines)
+    r0 = st.sigil_verify(orig, time=t)
+    www = 'www.' + apex
+    if meta['denial'] == 'nsec':
+        den_owner, den = www, 'NSEC'
+    else:
+        den_owner = du.b32hex(du.nsec3_hash(
+            www, bytes.fromhex(meta['nsec3']['salt']),
+            meta['nsec3']['iterations'])) + '.' + apex
+        den = 'NSEC3'
+    dup = [l for l in lines if (l_owner(l), l_type(l)) in (
+        (apex, 'SOA'), (den_owner, den), (www, 'A'))]
+    assert len(dup) == 3, dup
+    path = os.path.join(cdir, 'dup.zone')
+    write_lines(path, lines + dup)
+    r = st.sigil_verify(path, time=t)
+    probs = []
+    check_rc(r, 0, probs)
+    if r.json is not None and comparable(r.json) != comparable(r0.json):
+        probs.append('report differs from the original\'s:\n' +
+                     json_diff(comparable(r0.json), comparable(r.json)))
+    report(not probs, 'SOA, %s and A records appended verbatim (%s): valid, '
+           'same report (summary included) as the original' % (den, zid),
+           r, probs, cdir)
+
+
+run_case(verbatim_dup_case, 'records listed twice (NSEC)', 'bind-nsec-a13',
+         'ldns-nsec-a13')
+run_case(verbatim_dup_case, 'records listed twice (NSEC3)',
+         'bind-nsec3-optout-a13', 'bind-nsec3-a13')
+
+
+# ===========================================================================
+# 12. Algorithm rollover: signatures of an unpublished algorithm
+
+def rollover_case(zid, new_alg):
+    meta, recs, z = load(zid)
+    t = meta['check_time']
+    cdir = casedir('rollover-%s-alg%d' % (zid, new_alg))
+    pem = os.path.join(corpus.path, 'rogue', 'alg%d.pem' % new_alg)
+    rd = pem_dnskey(pem, new_alg)
+    tag = du.key_tag(rd)
+    own = {z.tag(role) for role in z.keys}
+    done = set()
+    added = 0
+    for rec in [x for x in recs if x.rtype == RRSIG]:
+        s = du.Rrsig.parse(rec.rdata)
+        if s.key_tag not in own or (rec.key, s.covered) in done:
+            continue
+        done.add((rec.key, s.covered))
+        s.alg, s.key_tag = new_alg, tag
+        data = du.signing_input(s, z.rrset(rec.owner, s.covered))
+        s.signature = du.sign(new_alg, pem, data)
+        if not added and not du.verify(rd, data, s.signature):
+            raise RuntimeError('self-check: algorithm %d signature does '
+                               'not verify' % new_alg)
+        recs.insert(recs.index(rec) + 1,
+                    du.Rec(rec.owner, rec.ttl, rec.cls, RRSIG, s.rdata()))
+        added += 1
+    name = 'algorithm rollover %s: %d RRSIGs of algorithm %d (key %d, not ' \
+        'in the DNSKEY RRset) beside the others' % (zid, added, new_alg, tag)
+    path = os.path.join(cdir, 'rollover.zone')
+    du.write_zone(recs, path)
+    r = st.sigil_verify(path, time=t)
+    probs = []
+    check_rc(r, 0, probs)
+    expect_codes(r, probs, errors=[], warnings=['sig-alg-unpublished'],
+                 allow_warnings=('nsec3-salt', 'nsec3-iterations'))
+    w = find(r, 'warning', 'sig-alg-unpublished')
+    if len(w) != added or any(str(f.get('key_tag')) != str(tag) for f in w):
+        probs.append('%d sig-alg-unpublished warnings, expected %d (key '
+                     'tag %d)' % (len(w), added, tag))
+    report(not probs, '%s: exit 0, sig-alg-unpublished warnings, no error'
+           % name, r, probs, cdir)
+
+    # the .de case beside it: a key of the PUBLISHED algorithm, not
+    # published, under the ZSK's key tag
+    www = 'www.' + z.apex
+    good = z.one_sig(www, A, z.tag('zsk'))
+    bad = good.copy()
+    recs.insert(recs.index(good) + 1, bad)
+    z.rogue_sign(bad)
+    path = os.path.join(cdir, 'rollover-rogue.zone')
+    du.write_zone(recs, path)
+    r = st.sigil_verify(path, time=t)
+    probs = []
+    check_rc(r, 1, probs)
+    expect_codes(r, probs, errors=['sig-bogus'],
+                 warnings=['sig-alg-unpublished'],
+                 allow_warnings=('nsec3-salt', 'nsec3-iterations'))
+    if len(r.errors()) != 1 or not find(r, 'error', 'sig-bogus', www, None,
+                                        'A', z.tag('zsk')):
+        probs.append('expected exactly one error: sig-bogus at %s A, key '
+                     'tag %d' % (www, z.tag('zsk')))
+    report(not probs, '%s, plus an RRSIG over www A by an unpublished key of '
+           'algorithm %d under the ZSK\'s tag %d (the .de case): exit 1, '
+           'sig-bogus' % (name, z.alg, z.tag('zsk')), r, probs, cdir)
+
+
+run_case(lambda zid: rollover_case(zid, 8), 'algorithm rollover 13 -> 8',
+         'bind-nsec3-optout-a13', 'bind-nsec-a13')
+run_case(lambda zid: rollover_case(zid, 13), 'algorithm rollover 8 -> 13',
+         'knot-nsec-a8', 'bind-nsec-a8')
+
+
+# ===========================================================================
+# 13. NSEC3 record with unknown flags
+
+def nsec3_flags_case(zid):
+    meta, recs, z = load(zid)
+    t = meta['check_time']
+    cdir = casedir('nsec3-flags-' + zid)
+    www = 'www.' + z.apex
+    h_owner, _ = z.nsec3_owner(www)
+    rec = z.rrset(h_owner, NSEC3)[0]
+    n3 = du.Nsec3.parse(rec.rdata)
+    n3.flags |= 0x02
+    rec.rdata = n3.rdata()
+    resign_rrset(z, h_owner, NSEC3)
+    path = os.path.join(cdir, 'nsec3-flags.zone')
+    du.write_zone(recs, path)
+    r = st.sigil_verify(path, time=t)
+    probs = []
+    check_rc(r, 1, probs)
+    expect_codes(r, probs, errors=['nsec3-malformed', 'nsec3-missing'],
+                 allow_errors=('nsec3-next',),
+                 allow_warnings=('nsec3-salt', 'nsec3-iterations'))
+    if not find(r, 'error', 'nsec3-malformed', h_owner):
+        probs.append('no nsec3-malformed at %s' % h_owner)
+    if not find(r, 'error', 'nsec3-missing', www, h_owner):
+        probs.append('no nsec3-missing for %s' % www)
+    report(not probs, 'NSEC3 of www (%s) with flags 0x%02x, re-signed (%s): '
+           'exit 1, nsec3-malformed for it, nsec3-missing for www' % (
+               h_owner, n3.flags, zid), r, probs, cdir)
+
+
+run_case(nsec3_flags_case, 'NSEC3 with flags 0x02', 'bind-nsec3-a13',
+         'knot-nsec3-a13')
+
+
+# ===========================================================================
+# 14. Keys that are not zone keys
+
+def non_zone_keys_case(zid):
+    meta, recs, z = load(zid)
+    t = meta['check_time']
+    cdir = casedir('non-zone-keys-' + zid)
+    apex = z.apex
+    tags = set(z.dnskeys)
+    dk = z.rrset(apex, DNSKEY)
+    whole = list(recs)
+    for what, material in (
+            ('64 bytes of key material (not a P-256 point)',
+             lambda i: hashlib.sha512(b'sigil edge.t: not a zone key %d' %
+                                      i).digest()),
+            ('3 bytes of key material', lambda i: bytes([0, 0, i]))):
+        recs[:] = whole
+        new = []
+        for flags, proto in ((0, 3), (257, 0)):
+            for i in range(256):    # a key tag of its own
+                rd = struct.pack('!HBB', flags, proto, 13) + material(i)
+                if du.key_tag(rd) not in tags:
+                    break
+            new.append(du.Rec(dk[0].owner, dk[0].ttl, 'IN', DNSKEY, rd))
+        recs[recs.index(dk[-1]) + 1:recs.index(dk[-1]) + 1] = new
+        resign_rrset(z, apex, DNSKEY)
+        path = os.path.join(cdir, 'non-zone-keys-%d.zone' % len(new[0].rdata))
+        du.write_zone(recs, path)
+        r = st.sigil_verify(path, time=t)
+        probs = []
+        check_rc(r, 0, probs)
+        expect_codes(r, probs, errors=[], warnings=[],
+                     allow_warnings=('nsec3-salt', 'nsec3-iterations'))
+        report(not probs, 'DNSKEY RRset with a key of flags 0 and a key of '
+               'protocol 0, algorithm 13, %s, re-signed (%s): valid, no '
+               'dnskey-bad' % (what, zid), r, probs, cdir)
+
+
+run_case(non_zone_keys_case, 'non-zone keys', 'bind-nsec-a13',
+         'ldns-nsec-a13')
+
+
+# ===========================================================================
+# 15. A stray malformed RRSIG
+
+def stray_rrsig_case(zid):
+    meta = corpus.meta(zid)
+    t = meta['check_time']
+    apex = du.canon_name(meta['zone'])
+    cdir = casedir('stray-rrsig-' + zid)
+    lines = zone_lines(corpus.signed(zid))
+    www = 'www.' + apex
+    for rdata, what in (('03e70d01', 'covering TYPE999, absent at www'),
+                        ('00010d01', 'covering A')):
+        path = os.path.join(cdir, 'stray-%s.zone' % rdata)
+        write_lines(path, lines + ['%s\t3600\tIN\tTYPE46\t\\# 4 %s' % (
+            www, rdata)])
+        r = st.sigil_verify(path, time=t)
+        probs = []
+        check_rc(r, 1, probs)
+        expect_codes(r, probs, errors=['sig-malformed'],
+                     allow_warnings=('nsec3-salt', 'nsec3-iterations'))
+        if len(r.errors()) != 1 or not find(r, 'error', 'sig-malformed',
+                                            www):
+            probs.append('expected exactly one error: sig-malformed at %s'
+                         % www)
+        report(not probs, 'a 4-byte RRSIG at www %s (%s): exit 1, '
+               'sig-malformed' % (what, zid), r, probs, cdir)
+
+
+run_case(stray_rrsig_case, 'stray malformed RRSIG', 'bind-nsec3-optout-a13',
+         'bind-nsec3-a13')
+
+
+# ===========================================================================
+# 16. NSEC3 iterations (RFC 9276)
+
+def iterations_case(zid):
+    meta = corpus.meta(zid)
+    t = meta['check_time']
+    zdir = corpus.zdir(zid)
+    cdir = casedir('iterations-' + zid)
+    keys = [os.path.join(zdir, [f for f in k['files']
+                                if f.endswith('.key')][0])[:-4]
+            for k in meta['keys']]
+    unsigned = os.path.join(corpus.path, 'unsigned.zone')
+    for it, rc in ((200, 1), (10, 0)):
+        path = os.path.join(cdir, 'iterations-%d.zone' % it)
+        cmd = ['ldns-signzone', '-i', du.ts_to_str(t - 86400), '-e',
+               du.ts_to_str(t + 30 * 86400), '-f', path, '-n', '-t',
+               str(it), unsigned] + keys
+        p = subprocess.run(cmd, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT)
+        if p.returncode != 0 or not os.path.exists(path):
+            tap.ok(False, 'ldns-signzone -n -t %d' % it, '%s\n%s' % (
+                ' '.join(cmd), p.stdout.decode(errors='replace')))
+            continue
+        r = st.sigil_verify(path, time=t)
+        probs = []
+        check_rc(r, rc, probs)
+        if rc:
+            expect_codes(r, probs, errors=['nsec3-iterations'], warnings=[])
+        else:
+            expect_codes(r, probs, errors=[], warnings=['nsec3-iterations'])
+        n = find(r, 'error' if rc else 'warning', 'nsec3-iterations')
+        if len(n) != 1:
+            probs.append('%d nsec3-iterations findings, expected 1' %
+                         len(n))
+        report(not probs, 'NSEC3 with %d iterations (ldns-signzone -n -t %d, '
+               'keys of %s): exit %d, nsec3-iterations %s' % (
+                   it, it, zid, rc, 'error' if rc else 'warning only'),
+               r, probs, cdir)
+
+
+run_case(iterations_case, 'NSEC3 iterations', 'ldns-nsec3-a13',
+         'ldns-nsec-a13', 'ldns-nsec3-a8')
+
+
+# ===========================================================================
+# 17. --ds with a single key without the SEP flag (a CSK of flags 256)
+
+def csk_no_sep_case(zid):
+    meta, recs, z = load(zid)
+    t = meta['check_time']
+    cdir = casedir('csk-no-sep-' + zid)
+    apex = z.apex
+    ksk, zsk = z.tag('ksk'), z.tag('zsk')
+    z.remove([x for x in z.rrset(apex, DNSKEY)
+              if du.key_tag(x.rdata) == ksk])
+    z.remove([x for x in recs if x.rtype == RRSIG and
+              du.Rrsig.parse(x.rdata).key_tag == ksk])
+    if z.sigs(apex, DNSKEY, zsk):
+        resign_rrset(z, apex, DNSKEY)
+    else:
+        z.new_sig(apex, DNSKEY, 'zsk')
+    rd = z.dnskeys[zsk]
+    assert du.dnskey_parse(rd)[0] == 256
+    path = os.path.join(cdir, 'csk-256.zone')
+    du.write_zone(recs, path)
+    dsf = os.path.join(cdir, 'ds')
+    write_lines(dsf, ['%s\t3600\tIN\tDS\t%d %d 2 %s' % (
+        apex, zsk, z.alg, du.ds_digest(apex, rd, 2).hex().upper())])
+    nods = os.path.join(cdir, 'ds-no-key')
+    write_lines(nods, ['%s\t3600\tIN\tDS\t%d %d 2 %s' % (
+        apex, zsk, z.alg, hashlib.sha256(b'no such key').hexdigest().upper())])
+    name = 'a single DNSKEY of flags 256 (key %d) signing everything (%s)' % (
+        zsk, zid)
+    for opts, rc, errs, warns, what in (
+            ([], 0, [], [], 'without --ds: valid'),
+            (['--ds', dsf], 1, ['ds-no-match'], [],
+             '--ds with its DS: exit 1, ds-no-match'),
+            (['--ds', dsf, '--lenient'], 0, [], ['ds-no-match'],
+             '--ds with its DS, --lenient: exit 0, ds-no-match warning'),
+            (['--ds', nods, '--lenient'], 1, ['ds-no-match'], [],
+             '--ds with a DS of no key, --lenient: exit 1, ds-no-match '
+             'error')):
+        r = st.sigil_verify(path, *opts, time=t)
+        probs = []
+        check_rc(r, rc, probs)
+        expect_codes(r, probs, errors=errs, warnings=warns,
+                     allow_warnings=('dnskey-no-sep', 'ds-unmatched',
+                                     'nsec3-salt', 'nsec3-iterations'))
+        report(not probs, '%s, %s' % (name, what), r, probs, cdir)
+
+
+run_case(csk_no_sep_case, 'CSK without SEP', 'bind-nsec-a13',
+         'bind-nsec3-a13')
+
+
+# ===========================================================================
+# 18. No thread can be created
+
+SHIM_C = r'''
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* pthread_create succeeds SIGIL_TEST_THREADS times (default 0), then
+ * fails with EAGAIN. */
+typedef int (*create_fn)(pthread_t *, const pthread_attr_t *,
+                         void *(*)(void *), void *);
+static int allowed = -1;
+
+int pthread_create(pthread_t *t, const pthread_attr_t *a,
+                   void *(*f)(void *), void *arg)
+{
+	static const char m[] = "nothreads: pthread_create refused\n";
+	if (allowed < 0) {
+		const char *s = getenv("SIGIL_TEST_THREADS");
+		allowed = s ? atoi(s) : 0;
+	}
+	if (allowed > 0) {
+		allowed--;
+		create_fn real = (create_fn)dlsym(RTLD_NEXT, "pthread_create");
+		return real(t, a, f, arg);
+	}
+	if (write(2, m, sizeof(m) - 1) < 0) {
+		return EAGAIN;
+	}
+	return EAGAIN;
+}
+'''
+SHIM_MARK = 'nothreads: pthread_create refused'
+
+
+def no_threads_case(zid):
+    meta = corpus.meta(zid)
+    t = meta['check_time']
+    cdir = casedir('no-threads')
+    src = os.path.join(cdir, 'nothreads.c')
+    so = os.path.join(cdir, 'nothreads.so')
+    with open(src, 'w') as f:
+        f.write(SHIM_C)
+    cc = shutil.which('cc') or shutil.which('gcc') or shutil.which('clang')
+    p = subprocess.run([cc or 'cc', '-shared', '-fPIC', '-o', so, src,
+                        '-ldl'], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT)
+    if p.returncode != 0:
+        tap.ok(False, 'no threads: the LD_PRELOAD shim builds',
+               p.stdout.decode(errors='replace'))
+        return
+    # ASan wants to be first in the library list: tell it not to mind; if
+    # the shim still cannot be used under it, take the release binary.
+    asan = os.environ.get('ASAN_OPTIONS', '')
+    env = {'LD_PRELOAD': so, 'ASAN_OPTIONS': (asan + ':' if asan else '') +
+           'verify_asan_link_order=0'}
+    binary = st.SIGIL
+    p = subprocess.run([binary, '--version'], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=60,
+                       env=dict(os.environ, **env))
+    if p.returncode != 0:
+        release = os.path.join(os.path.dirname(os.path.dirname(
+            os.path.abspath(st.SIGIL))), 'sigil')
+        if not os.access(release, os.X_OK):
+            release = os.path.join(st.ROOT, 'build', 'sigil')
+        tap.diag('no threads: %s does not run with LD_PRELOAD (%s); using %s'
+                 % (st.SIGIL, p.stderr.decode(errors='replace').strip()[:200],
+                    release))
+        binary = release
+    r0 = st.sigil_verify(corpus.signed(zid), time=t, sigil=binary)
+    bad = os.path.join(cdir, 'flip-sig.zone')
+    recs = du.read_zone(corpus.signed(zid))
+    exp = corruptlib.apply('flip-sig', recs, meta, corpus.zdir(zid))
+    du.write_zone(recs, bad)
+    exp = corruptlib.parse_expected(exp[0])
+    for zone, allowed, opts, rc in (
+            (corpus.signed(zid), 0, [], 0),
+            (corpus.signed(zid), 0, ['--threads', '4'], 0),
+            (corpus.signed(zid), 1, ['--threads', '4'], 0),
+            (bad, 0, [], 1)):
+        e = dict(env, SIGIL_TEST_THREADS=str(allowed))
+        r = st.sigil_verify(zone, *opts, env=e, time=t, timeout=60,
+                            sigil=binary)
+        r.cmd = ['env'] + ['%s=%s' % kv for kv in sorted(e.items())] + r.cmd
+        probs = []
+        check_rc(r, rc, probs)
+        if SHIM_MARK not in r.stderr:
+            probs.append('the shim refused no pthread_create')
+        if rc == 0:
+            if r.json is not None and \
+                    comparable(r.json) != comparable(r0.json):
+                probs.append('report differs from the one with threads:\n'
+                             + json_diff(comparable(r0.json),
+                                         comparable(r.json)))
+        elif codes(r, 'error') != ['sig-bogus'] or \
+                not st.finding_matches(r.errors()[0], exp):
+            probs.append('errors %s, expected one sig-bogus at %s %s' % (
+                codes(r, 'error'), exp['owner'], exp['type']))
+        report(not probs, 'no thread can be created%s (%s%s, %s): finishes '
+               'within 60 s, exit %d%s' % (
+                   ' after the first' if allowed else '',
+                   '$SIGIL' if binary == st.SIGIL else binary,
+                   (' ' + ' '.join(opts)) if opts else '',
+                   'a flipped signature' if zone == bad else zid, rc,
+                   ', same report as with threads' if rc == 0 else
+                   ', sig-bogus'), r, probs, cdir)
+
+
+run_case(no_threads_case, 'no threads', 'bind-nsec3-a13', 'bind-nsec-a13')
+
 
 if os.environ.get('SIGIL_TEST_KEEP'):
     shutil.copytree(tmp, os.path.join(os.environ['SIGIL_TEST_KEEP'], 'edge'),

@@ -171,23 +171,28 @@ def fmt_finding(f):
 
 
 def sigil_verify(zone_file, *opts, json_out=True, time=None, timeout=300,
-                 cwd=None):
-    """Runs `sigil verify` on zone_file (in directory cwd if given)."""
-    cmd = [SIGIL, 'verify']
+                 cwd=None, env=None, sigil=None):
+    """Runs `sigil verify` on zone_file (in directory cwd if given).
+    env: variables added to the environment; sigil: another binary."""
+    cmd = [sigil or SIGIL, 'verify']
     if json_out:
         cmd += ['--json', '--max-findings', '0']
     if time is not None:
         cmd += ['--time', str(time)]
     cmd += list(opts) + [zone_file]
     try:
+        full_env = None
+        if env:
+            full_env = dict(os.environ)
+            full_env.update(env)
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=timeout, cwd=cwd)
+                           timeout=timeout, cwd=cwd, env=full_env)
         return Result(cmd, p.returncode, p.stdout.decode(errors='replace'),
                       p.stderr.decode(errors='replace'))
     except subprocess.TimeoutExpired:
         return Result(cmd, 'timeout', '', 'timed out after %d s' % timeout)
     except OSError as e:
-        return Result(cmd, 'not run', '', 'cannot run %s: %s' % (SIGIL, e))
+        return Result(cmd, 'not run', '', 'cannot run %s: %s' % (cmd[0], e))
 
 
 def canon(name):
