@@ -210,32 +210,18 @@ static int rr_cmp(const sigil_rr_t *a, const sigil_rr_t *b)
 	return rdata_canon_cmp(a->type, a, b);
 }
 
+static int rr_cmp_qsort(const void *a, const void *b)
+{
+	return rr_cmp(a, b);
+}
+
 static void rr_sort(sigil_rr_t *rrs, size_t n)
 {
-	/* Nodes are small and often nearly ordered: insertion sort. Large
-	 * RRsets (thousands of records at one name) fall back to merge sort. */
+	/* Nodes are small and often nearly ordered: insertion sort; large
+	 * RRsets (thousands of records at one name) go to qsort. */
 	if (n > 64) {
-		sigil_rr_t *tmp = malloc(n * sizeof(*tmp));
-		if (tmp != NULL) {
-			size_t half = n / 2;
-			rr_sort(rrs, half);
-			rr_sort(rrs + half, n - half);
-			size_t i = 0, j = half, k = 0;
-			while (i < half && j < n) {
-				tmp[k++] = rr_cmp(&rrs[j], &rrs[i]) < 0 ?
-				                   rrs[j++] :
-				                   rrs[i++];
-			}
-			while (i < half) {
-				tmp[k++] = rrs[i++];
-			}
-			while (j < n) {
-				tmp[k++] = rrs[j++];
-			}
-			memcpy(rrs, tmp, n * sizeof(*tmp));
-			free(tmp);
-			return;
-		}
+		qsort(rrs, n, sizeof(*rrs), rr_cmp_qsort);
+		return;
 	}
 	for (size_t i = 1; i < n; i++) {
 		sigil_rr_t x = rrs[i];
