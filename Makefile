@@ -11,7 +11,7 @@ MANDIR   ?= $(PREFIX)/share/man
 DESTDIR  ?=
 
 CC       ?= cc
-PKGS     := libknot libzscanner libcrypto
+PKGS     := libknot libzscanner libcrypto p11-kit-1 sqlite3 yaml-0.1
 WARN     := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Werror
 CPPFLAGS += -D_GNU_SOURCE -Isrc
 CFLAGS   ?= -O2 -g
@@ -20,9 +20,11 @@ LDLIBS   += -lpthread
 BUILD    ?= build
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-LIB_SRC  := $(sort $(wildcard src/util/*.c src/dns/*.c src/crypto/*.c src/verify/*.c))
+LIB_SRC  := $(sort $(wildcard src/util/*.c src/dns/*.c src/crypto/*.c src/verify/*.c \
+              src/config/*.c src/hsm/*.c src/keys/*.c))
 CMD_SRC  := $(sort $(wildcard src/cmd/*.c))
-TEST_SRC := $(sort $(wildcard tests/util/*.c tests/dns/*.c tests/crypto/*.c tests/verify/*.c))
+TEST_SRC := $(sort $(wildcard tests/util/*.c tests/dns/*.c tests/crypto/*.c tests/verify/*.c \
+              tests/config/*.c tests/hsm/*.c tests/keys/*.c))
 
 DEPS_STAMP := $(BUILD)/.deps-ok
 

@@ -21,6 +21,12 @@ static const struct {
 	{SIGIL_ERANGE, "value out of range"},
 	{SIGIL_EDIGEST, "unsupported digest type"},
 	{SIGIL_ELIMIT, "size limit exceeded"},
+	{SIGIL_ECONFIG, "configuration error"},
+	{SIGIL_EHSM, "HSM operation failed"},
+	{SIGIL_EAUTH, "HSM login refused"},
+	{SIGIL_EAMBIGUOUS, "more than one match"},
+	{SIGIL_EDB, "key database error"},
+	{SIGIL_EUNREACHABLE, "HSM not reachable"},
 };
 
 const char *sigil_strerror(int code)

@@ -27,6 +27,12 @@ enum sigil_error {
 	SIGIL_ERANGE = -14,     /* value out of range */
 	SIGIL_EDIGEST = -15,    /* digest type not supported */
 	SIGIL_ELIMIT = -16,     /* a size limit was exceeded */
+	SIGIL_ECONFIG = -17,    /* configuration error */
+	SIGIL_EHSM = -18,       /* a PKCS#11 operation failed */
+	SIGIL_EAUTH = -19,      /* login refused (wrong PIN, locked) */
+	SIGIL_EAMBIGUOUS = -20, /* several objects match where one must */
+	SIGIL_EDB = -21,        /* key database failure */
+	SIGIL_EUNREACHABLE = -22, /* HSM or token not present */
 };
 
 /* Static English message for an error code; never NULL. */

@@ -21,7 +21,7 @@ int main(void)
 	ok(b.data == NULL && b.cap == 0, "free");
 
 	int distinct = 1;
-	for (int i = SIGIL_ELIMIT; i < 0; i++) {
+	for (int i = SIGIL_EUNREACHABLE; i < 0; i++) {
 		for (int j = i + 1; j < 0; j++) {
 			distinct &= strcmp(sigil_strerror(i),
 			                   sigil_strerror(j)) != 0;
