@@ -1,0 +1,156 @@
+/* HSM access through PKCS#11: one sigil_hsm_t per configured HSM.
+ *
+ * An HSM is one token, selected by an RFC 7512 PKCS#11 URI inside one
+ * PKCS#11 module.  Each has an operator-chosen name (used in every error
+ * message) and a site (the data centre it stands in).  Several HSMs may
+ * share a module: the module is loaded and initialised once, through
+ * p11-kit's managed loading, and finalised when the last HSM using it is
+ * closed.  Other components of the process may load the same module
+ * through p11-kit without disturbing sigil, and the other way round.
+ *
+ * Token selection never relies on slot IDs, which change between runs and
+ * whenever a token is initialised: the URI names the token by label and,
+ * where labels repeat (duplicate labels are legal), by serial.  A URI that
+ * matches several tokens is an error, never "the first one".
+ *
+ * The PIN comes from a file (its first line) or an environment variable,
+ * never from argv; it is kept only until C_Login and appears in no message.
+ * The login lasts as long as the sigil_hsm_t: a session opened at
+ * sigil_hsm_open() stays open until sigil_hsm_close(), because closing the
+ * last session of a token logs the process out (and invalidates object
+ * handles).  Login is per token per process, so a second sigil_hsm_t on a
+ * token that is already logged in does not check its PIN again.
+ *
+ * Threads: sigil_hsm_open() and sigil_hsm_close() may be called from any
+ * thread; an open HSM may be used by any number of threads at once, each
+ * with its own session (sigil_hsm_session()), but not while or after it is
+ * closed.
+ *
+ * Not fork-safe: PKCS#11 sessions and module state do not survive fork().
+ * In a child process an HSM opened by the parent only reports an error
+ * (SIGIL_EHSM) and sigil_hsm_close() there releases memory only; a module
+ * the parent loaded is never reused by the child.  A process that forks
+ * workers should open its HSMs after forking, in each worker (or exec).
+ */
+#ifndef SIGIL_HSM_HSM_H
+#define SIGIL_HSM_HSM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <p11-kit/pkcs11.h>
+
+typedef struct sigil_hsm sigil_hsm_t;
+
+/* What the configuration says about one HSM.  Strings are copied. */
+typedef struct {
+	const char *name;     /* required: operator's name, in all messages */
+	const char *site;     /* data centre; NULL or "" when not grouped */
+	const char *module;   /* required: path of the PKCS#11 module */
+	const char *uri;      /* required: "pkcs11:token=...;serial=..." */
+	const char *pin_file; /* exactly one of pin_file and pin_env */
+	const char *pin_env;  /* name of the environment variable */
+} sigil_hsm_conf_t;
+
+/* Why an HSM function failed, for operators: names the PKCS#11 function,
+ * the HSM and the CKR_ code ("C_Login on hsm2: CKR_PIN_INCORRECT"), or the
+ * file, URI or token list involved.  Never contains a PIN. */
+typedef struct {
+	CK_RV rv; /* PKCS#11 result behind the error; CKR_OK when none */
+	char message[512];
+} sigil_hsm_error_t;
+
+/* Token information for operators: blank-padded PKCS#11 fields as
+ * trimmed C strings (control characters replaced by '?'). */
+typedef struct {
+	char label[33];
+	char serial[17];
+	char manufacturer[33];
+	char model[17];
+	char firmware[8]; /* "major.minor" */
+	bool initialized; /* CKF_TOKEN_INITIALIZED; others cannot be opened */
+	bool logged_in;   /* this process: set by sigil_hsm_token_info() only */
+	bool pin_count_low; /* a wrong user PIN was entered lately */
+	bool pin_final_try; /* one more wrong PIN locks the token */
+	bool pin_locked;    /* user PIN locked: only the SO can unlock it */
+} sigil_hsm_token_t;
+
+/* Bits of sigil_hsm_warnings(): conditions an operator should fix that do
+ * not prevent use. */
+#define SIGIL_HSM_WARN_PIN_FILE_GROUP 0x1u /* PIN file accessible to group */
+
+/* Opens the HSM conf describes: loads its module (or shares the loaded
+ * one), selects exactly one initialised token matching conf->uri, reads
+ * the PIN and logs in as CKU_USER.  Returns SIGIL_EOK and the HSM in *out,
+ * or, with *out NULL and err filled:
+ *   SIGIL_ECONFIG     missing or contradictory settings, a URI that is not
+ *                     a token URI (slot-id, object attributes, pin-value),
+ *                     an empty or unset PIN, a PIN file others can read;
+ *   SIGIL_EIO         the PIN file cannot be read;
+ *   SIGIL_ENOTFOUND   no initialised token matches the URI (err lists the
+ *                     tokens present);
+ *   SIGIL_EAMBIGUOUS  several tokens match (err lists their labels and
+ *                     serials: add serial= to the URI);
+ *   SIGIL_EAUTH       the login was refused (wrong PIN, PIN locked);
+ *   SIGIL_EUNREACHABLE, SIGIL_EHSM, SIGIL_ENOMEM. */
+int sigil_hsm_open(const sigil_hsm_conf_t *conf, sigil_hsm_t **out,
+                   sigil_hsm_error_t *err);
+
+/* Closes every session of the HSM (those of all threads) and releases its
+ * module when no other HSM uses it.  NULL is ignored. */
+void sigil_hsm_close(sigil_hsm_t *hsm);
+
+const char *sigil_hsm_name(const sigil_hsm_t *hsm);
+/* "" when the configuration gave no site. */
+const char *sigil_hsm_site(const sigil_hsm_t *hsm);
+/* SIGIL_HSM_WARN_* bits found while opening. */
+unsigned sigil_hsm_warnings(const sigil_hsm_t *hsm);
+
+/* The module's function list, shared by all HSMs of the module: call
+ * PKCS#11 functions through it with a session from sigil_hsm_session(). */
+CK_FUNCTION_LIST *sigil_hsm_functions(const sigil_hsm_t *hsm);
+
+/* The token's slot in this process (for C_GetMechanismInfo and the like).
+ * Valid only until the module is finalised: never store or print it as
+ * a way to find the token again. */
+CK_SLOT_ID sigil_hsm_slot(const sigil_hsm_t *hsm);
+
+/* Current token information, including the login state.  SIGIL_EOK,
+ * SIGIL_EUNREACHABLE, SIGIL_EHSM. */
+int sigil_hsm_token_info(const sigil_hsm_t *hsm, sigil_hsm_token_t *out,
+                         sigil_hsm_error_t *err);
+
+/* The calling thread's read-write session on the HSM's token, opened on
+ * first use and then returned every time, so that a thread never shares a
+ * session (PKCS#11 operations are per session).  It stays open until the
+ * HSM is closed or the thread exits; the caller must not close it.
+ * SIGIL_EOK, or the mapped C_OpenSession error, SIGIL_ENOMEM, or SIGIL_EHSM
+ * in a child process after fork. */
+int sigil_hsm_session(sigil_hsm_t *hsm, CK_SESSION_HANDLE *out,
+                      sigil_hsm_error_t *err);
+
+/* Lists the tokens present in a module (initialised or not), in slot
+ * order, for operators and test beds.  The caller frees *tokens with
+ * free(); *count may be 0 (then *tokens is NULL).  Loads the module for the
+ * call when no HSM holds it.  Errors name the module path. */
+int sigil_hsm_list_tokens(const char *module, sigil_hsm_token_t **tokens,
+                          size_t *count, sigil_hsm_error_t *err);
+
+/* The sigil error for a PKCS#11 result: SIGIL_EOK for CKR_OK; SIGIL_EAUTH
+ * for a refused or missing login (wrong, locked, expired PIN; not logged
+ * in); SIGIL_EUNREACHABLE when the token, device or session went away;
+ * SIGIL_ENOMEM for CKR_HOST_MEMORY; SIGIL_EHSM for anything else. */
+int sigil_hsm_rv_error(CK_RV rv);
+
+/* "CKR_PIN_INCORRECT" for CKR_PIN_INCORRECT; "CKR_VENDOR_DEFINED" for
+ * vendor codes and "CKR_UNKNOWN" for codes PKCS#11 does not define. */
+const char *sigil_hsm_rv_name(CK_RV rv);
+
+/* Fills err (may be NULL) for a failed PKCS#11 call on hsm: "FUNCTION on
+ * NAME: CKR_X", or "FUNCTION on NAME (WHAT): CKR_X" when what is not NULL
+ * (e.g. "key 33834"), and returns sigil_hsm_rv_error(rv).  For the layers
+ * above that call PKCS#11 functions themselves. */
+int sigil_hsm_error_set(sigil_hsm_error_t *err, const sigil_hsm_t *hsm,
+                        const char *function, CK_RV rv, const char *what);
+
+#endif
