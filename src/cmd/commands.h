@@ -9,9 +9,13 @@ enum {
 	SIGIL_EXIT_OK = 0,
 	SIGIL_EXIT_FOUND = 1, /* a check found a problem */
 	SIGIL_EXIT_USAGE = 2, /* usage, configuration or input error */
+	SIGIL_EXIT_HSM = 3,   /* an HSM or database failure */
 };
 
 int cmd_verify(int argc, char **argv);
 void cmd_verify_usage(FILE *out);
+
+int cmd_testbed(int argc, char **argv);
+void cmd_testbed_usage(FILE *out);
 
 #endif

@@ -14,6 +14,8 @@ static const struct {
 } commands[] = {
 	{"verify", cmd_verify, cmd_verify_usage,
          "check a signed zone completely (signatures, chains, keys)"},
+	{"testbed", cmd_testbed, cmd_testbed_usage,
+         "create a multi-HSM test environment (SoftHSM2 tokens)"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -136,6 +136,18 @@ int sigil_hsm_session(sigil_hsm_t *hsm, CK_SESSION_HANDLE *out,
 int sigil_hsm_list_tokens(const char *module, sigil_hsm_token_t **tokens,
                           size_t *count, sigil_hsm_error_t *err);
 
+/* Initialises a new token in module: the first slot with an uninitialised
+ * token (SoftHSM2 always has one) gets C_InitToken with label and so_pin,
+ * then, logged in as security officer, C_InitPIN with user_pin.  For test
+ * beds and first setup: the PINs come from the caller, never from argv,
+ * and appear in no message.  Fills *out with the token information read
+ * back (the serial is the token's choice).  SIGIL_EOK; SIGIL_ECONFIG for a
+ * label longer than 32 bytes; SIGIL_ENOTFOUND when no token is free;
+ * otherwise the mapped PKCS#11 error, err naming the function and label. */
+int sigil_hsm_token_init(const char *module, const char *label,
+                         const char *so_pin, const char *user_pin,
+                         sigil_hsm_token_t *out, sigil_hsm_error_t *err);
+
 /* The sigil error for a PKCS#11 result: SIGIL_EOK for CKR_OK; SIGIL_EAUTH
  * for a refused or missing login (wrong, locked, expired PIN; not logged
  * in); SIGIL_EUNREACHABLE when the token, device or session went away;
