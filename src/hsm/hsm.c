@@ -402,6 +402,16 @@ int sigil_hsm_token_info(const sigil_hsm_t *hsm, sigil_hsm_token_t *out,
 	return SIGIL_EOK;
 }
 
+int hsm_module_get(const char *module, struct hsm_module **out,
+                   sigil_hsm_error_t *err)
+{
+	hsm_fork_init();
+	pthread_mutex_lock(&hsm_lock);
+	int ret = hsm_module_acquire(module, module, out, err);
+	pthread_mutex_unlock(&hsm_lock);
+	return ret;
+}
+
 int sigil_hsm_list_tokens(const char *module, sigil_hsm_token_t **tokens,
                           size_t *count, sigil_hsm_error_t *err)
 {
@@ -419,10 +429,7 @@ int sigil_hsm_list_tokens(const char *module, sigil_hsm_token_t **tokens,
 		hsm_error(err, CKR_OK, "no PKCS#11 module");
 		return SIGIL_ECONFIG;
 	}
-	hsm_fork_init();
-	pthread_mutex_lock(&hsm_lock);
-	ret = hsm_module_acquire(module, module, &mod, err);
-	pthread_mutex_unlock(&hsm_lock);
+	ret = hsm_module_get(module, &mod, err);
 	if (ret != SIGIL_EOK) {
 		return ret;
 	}

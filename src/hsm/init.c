@@ -82,10 +82,7 @@ int sigil_hsm_token_init(const char *module, const char *label,
 	 * terminated. */
 	memset(padded, ' ', sizeof(padded));
 	memcpy(padded, label, llen);
-	hsm_fork_init();
-	pthread_mutex_lock(&hsm_lock);
-	ret = hsm_module_acquire(module, module, &mod, err);
-	pthread_mutex_unlock(&hsm_lock);
+	ret = hsm_module_get(module, &mod, err);
 	if (ret != SIGIL_EOK) {
 		return ret;
 	}

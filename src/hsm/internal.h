@@ -87,6 +87,10 @@ void hsm_token_fill(sigil_hsm_token_t *out, const CK_TOKEN_INFO *info);
 int hsm_module_acquire(const char *path, const char *who,
                        struct hsm_module **out, sigil_hsm_error_t *err);
 void hsm_module_release(struct hsm_module *mod);
+/* The same for callers that do not hold hsm_lock: takes it, after the
+ * fork check.  who is the module path. */
+int hsm_module_get(const char *module, struct hsm_module **out,
+                   sigil_hsm_error_t *err);
 
 /* The slots with a token present: *slots is allocated (NULL when none),
  * the caller frees it. */

@@ -19,17 +19,6 @@
 
 /* ---- helpers -------------------------------------------------------- */
 
-/* DNSKEY RDATA into out, which holds cap bytes; returns its length. */
-static size_t dnskey(uint8_t *out, size_t cap, uint16_t flags, uint8_t alg,
-                     const char *key)
-{
-	out[0] = (uint8_t)(flags >> 8);
-	out[1] = (uint8_t)flags;
-	out[2] = 3;
-	out[3] = alg;
-	return 4 + test_b64(key, out + 4, cap - 4);
-}
-
 /* ---- vectors -------------------------------------------------------- */
 
 struct keyvec {
@@ -182,7 +171,7 @@ static int build(const struct sigvec *v, struct built *b)
 	int ret;
 
 	memset(b, 0, sizeof(*b));
-	klen = dnskey(krd, sizeof(krd), v->flags, v->alg, v->key);
+	klen = test_dnskey(krd, sizeof(krd), v->flags, v->alg, v->key);
 	ret = sigil_pubkey_from_dnskey(krd, klen, &b->key);
 	if (ret != SIGIL_EOK) {
 		return ret;
@@ -250,7 +239,8 @@ static void test_keys(void)
 		const struct keyvec *v = &keys[i];
 		uint8_t rd[2048], owner[256];
 		sigil_pubkey_t *key = NULL;
-		size_t len = dnskey(rd, sizeof(rd), v->flags, v->alg, v->key);
+		size_t len =
+			test_dnskey(rd, sizeof(rd), v->flags, v->alg, v->key);
 		size_t rlen = 0;
 		int ret;
 
@@ -283,7 +273,7 @@ static void test_keys(void)
 static void test_ds_more(void)
 {
 	uint8_t rd[512], owner[256], upper[256], a[64], b[64];
-	size_t len = dnskey(rd, sizeof(rd), 256, 5, keys[0].key);
+	size_t len = test_dnskey(rd, sizeof(rd), 256, 5, keys[0].key);
 	size_t alen = 0, blen = 0;
 
 	test_dname(owner, "dskey.example.com.");
@@ -362,7 +352,7 @@ static void test_rsa_long_exponent(void)
 	uint8_t rd[1024], rd3[1024];
 	sigil_pubkey_t *key = NULL;
 	struct built b;
-	size_t len = dnskey(rd, sizeof(rd), 256, 8, v->key);
+	size_t len = test_dnskey(rd, sizeof(rd), 256, 8, v->key);
 	int ret;
 
 	ok(rd[4] == 3, "RFC 5702 key has a 1-byte exponent length of 3");
@@ -391,7 +381,7 @@ static void test_bad_keys(void)
 	sigil_pubkey_t *key = (sigil_pubkey_t *)&key;
 	size_t len;
 
-	len = dnskey(rd, sizeof(rd), 257, 13, keys[4].key);
+	len = test_dnskey(rd, sizeof(rd), 257, 13, keys[4].key);
 	rd[2] = 2;
 	is_int(sigil_pubkey_from_dnskey(rd, len, &key), SIGIL_EMALFORMED,
 	       "protocol other than 3 is malformed");
@@ -423,12 +413,12 @@ static void test_bad_keys(void)
 	is_int(sigil_pubkey_from_dnskey(rd, len, &key), SIGIL_EALGORITHM,
 	       "algorithm 200 is not supported");
 
-	len = dnskey(rd, sizeof(rd), 257, 15, keys[6].key);
+	len = test_dnskey(rd, sizeof(rd), 257, 15, keys[6].key);
 	is_int(sigil_pubkey_from_dnskey(rd, len - 1, &key), SIGIL_EMALFORMED,
 	       "Ed25519 key of 31 bytes is malformed");
 
 	/* the RFC 5702 512-bit key is too small for RSASHA512 */
-	len = dnskey(rd, sizeof(rd), 256, 10, sigs[0].key);
+	len = test_dnskey(rd, sizeof(rd), 256, 10, sigs[0].key);
 	is_int(sigil_pubkey_from_dnskey(rd, len, &key), SIGIL_EMALFORMED,
 	       "512-bit RSASHA512 key is malformed (RFC 5702 §2.2)");
 	rd[3] = 8;
@@ -532,12 +522,12 @@ static void test_key_reuse(void)
 	for (int i = 0; i < 50; i++) {
 		sigil_pubkey_t *k1 = NULL;
 
-		len = dnskey(rd, sizeof(rd), 257, 13, sigs[2].key);
+		len = test_dnskey(rd, sizeof(rd), 257, 13, sigs[2].key);
 		sigil_pubkey_from_dnskey(rd, len, &k1);
 		bad += sigil_pubkey_verify(k1, a.data.data, a.data.len, a.sig,
 		                           a.siglen) != SIGIL_EOK;
 		sigil_pubkey_free(k1);
-		len = dnskey(rd, sizeof(rd), 257, 14, sigs[3].key);
+		len = test_dnskey(rd, sizeof(rd), 257, 14, sigs[3].key);
 		sigil_pubkey_from_dnskey(rd, len, &k2);
 		bad += sigil_pubkey_verify(k2, b.data.data, b.data.len, b.sig,
 		                           b.siglen) != SIGIL_EOK;

@@ -41,17 +41,6 @@ static void rm_db(const char *path)
 	unlink(p);
 }
 
-/* DNSKEY RDATA into out, which holds cap bytes; returns its length. */
-static size_t dnskey(uint8_t *out, size_t cap, uint16_t flags, uint8_t alg,
-                     const char *key)
-{
-	out[0] = (uint8_t)(flags >> 8);
-	out[1] = (uint8_t)flags;
-	out[2] = 3;
-	out[3] = alg;
-	return 4 + test_b64(key, out + 4, cap - 4);
-}
-
 /* RFC 6605 §6.1 (P-256), §6.2 (P-384), RFC 8080 §6.1 (Ed25519), RFC 5702
  * §6.2 (RSASHA512), RFC 4034 §5.4 (RSASHA1). */
 #define P256_KEY                                                               \
@@ -265,7 +254,7 @@ static void test_derived(sigil_keydb_t *db)
 	int ret;
 
 	/* RFC 6605 §6.1: KSK of example.net., tag 55648 */
-	len = dnskey(rd, sizeof(rd), 257, 13, P256_KEY);
+	len = test_dnskey(rd, sizeof(rd), 257, 13, P256_KEY);
 	idlen = cka_of(rd, len, cka);
 	ret = sigil_keydb_key_add(db, "Example.NET", SIGIL_ROLE_KSK, rd, len,
 	                          cka, idlen, &id, &err);
@@ -320,7 +309,7 @@ static void test_derived(sigil_keydb_t *db)
 	sigil_keydb_keys_free(k, 1);
 
 	/* RFC 8080 §6.1: Ed25519 KSK of example.com., tag 3613 */
-	len = dnskey(rd, sizeof(rd), 257, 15, ED25519_KEY);
+	len = test_dnskey(rd, sizeof(rd), 257, 15, ED25519_KEY);
 	ret = add(db, "example.com.", SIGIL_ROLE_KSK, rd, len, &id, &err);
 	is_int(ret, SIGIL_EOK, "Ed25519 KSK added");
 	k = NULL;
@@ -333,7 +322,7 @@ static void test_derived(sigil_keydb_t *db)
 
 	/* RFC 6605 §6.2: P-384 (its DS vector is SHA-384; compare with
 	 * our own SHA-256) */
-	len = dnskey(rd, sizeof(rd), 257, 14, P384_KEY);
+	len = test_dnskey(rd, sizeof(rd), 257, 14, P384_KEY);
 	ret = add(db, "example.net.", SIGIL_ROLE_CSK, rd, len, &id, &err);
 	is_int(ret, SIGIL_EOK, "P-384 CSK added");
 	k = NULL;
@@ -347,7 +336,7 @@ static void test_derived(sigil_keydb_t *db)
 	sigil_keydb_keys_free(k, 1);
 
 	/* RFC 5702 §6.2: RSASHA512 1024 bits as a ZSK */
-	len = dnskey(rd, sizeof(rd), 256, 10, RSA512_KEY);
+	len = test_dnskey(rd, sizeof(rd), 256, 10, RSA512_KEY);
 	ret = add(db, "example.net.", SIGIL_ROLE_ZSK, rd, len, &id, &err);
 	is_int(ret, SIGIL_EOK, "RSASHA512 ZSK added");
 	k = NULL;
@@ -367,7 +356,7 @@ static void test_rejected(sigil_keydb_t *db)
 	int64_t id = -7;
 
 	memset(cka, 0xab, sizeof(cka));
-	len = dnskey(rd, sizeof(rd), 256, 13, P256_KEY);
+	len = test_dnskey(rd, sizeof(rd), 256, 13, P256_KEY);
 	is_int(add(db, "flags.test", SIGIL_ROLE_KSK, rd, len, &id, &err),
 	       SIGIL_EINVAL, "KSK without SEP bit refused");
 	ok(strstr(err.message, "ksk") != NULL, "message: %s", err.message);
@@ -402,7 +391,7 @@ static void test_rejected(sigil_keydb_t *db)
 	rd[3] = 13;
 	is_int(add(db, "bad.test", SIGIL_ROLE_KSK, rd, 3, &id, &err),
 	       SIGIL_EMALFORMED, "3 bytes of RDATA refused");
-	len = dnskey(rd, sizeof(rd), 256, 5, RSASHA1_KEY);
+	len = test_dnskey(rd, sizeof(rd), 256, 5, RSASHA1_KEY);
 	is_int(add(db, "bad.test", SIGIL_ROLE_ZSK, rd, len, &id, &err),
 	       SIGIL_EALGORITHM,
 	       "valid RSASHA1 key refused: sigil does not "
@@ -410,7 +399,7 @@ static void test_rejected(sigil_keydb_t *db)
 	ok(strstr(err.message, "RSASHA1") != NULL, "message: %s", err.message);
 
 	/* invalid arguments */
-	len = dnskey(rd, sizeof(rd), 257, 13, P256_KEY);
+	len = test_dnskey(rd, sizeof(rd), 257, 13, P256_KEY);
 	is_int(sigil_keydb_key_add(db, "bad.test", SIGIL_ROLE_KSK, rd, 0, cka,
 	                           16, &id, &err),
 	       SIGIL_EINVAL, "empty RDATA refused");
@@ -499,7 +488,7 @@ static void test_collision(sigil_keydb_t *db)
 
 	/* CKA_ID: unique per zone */
 	memset(cka, 0x5a, sizeof(cka));
-	size_t len = dnskey(rd, sizeof(rd), 257, 13, P256_KEY);
+	size_t len = test_dnskey(rd, sizeof(rd), 257, 13, P256_KEY);
 	is_int(sigil_keydb_key_add(db, "cka.test", SIGIL_ROLE_KSK, rd, len, cka,
 	                           16, &id, &err),
 	       SIGIL_EOK, "key with CKA_ID 5a5a...");

@@ -71,4 +71,16 @@ static inline uint32_t test_time(const char *txt)
 	return (uint32_t)timegm(&tm);
 }
 
+/* DNSKEY RDATA (protocol 3) with a base64 public key into out, which holds
+ * cap bytes; returns its length. */
+static inline size_t test_dnskey(uint8_t *out, size_t cap, uint16_t flags,
+                                 uint8_t alg, const char *key_b64)
+{
+	out[0] = (uint8_t)(flags >> 8);
+	out[1] = (uint8_t)flags;
+	out[2] = 3;
+	out[3] = alg;
+	return 4 + test_b64(key_b64, out + 4, cap - 4);
+}
+
 #endif
