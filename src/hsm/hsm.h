@@ -165,4 +165,51 @@ const char *sigil_hsm_rv_name(CK_RV rv);
 int sigil_hsm_error_set(sigil_hsm_error_t *err, const sigil_hsm_t *hsm,
                         const char *function, CK_RV rv, const char *what);
 
+/* ---------------------------------------------------------------------
+ * Enrollment (src/hsm/enroll.c): one AES-256 key-encryption key (KEK)
+ * shared by every HSM of a configuration, for replicating signing keys by
+ * wrap/unwrap.  The KEK never exists in host memory in clear: it is
+ * generated in one HSM and moved to each other HSM wrapped (RSA-OAEP with
+ * SHA-1, the parameters SoftHSM2 accepts) under an RSA-2048 transport key
+ * pair generated in the target HSM for that one transfer.  Copies are
+ * compared by key check value (KCV: the first 3 bytes of the AES
+ * encryption of a zero block under the KEK).
+ * --------------------------------------------------------------------- */
+
+#include <stdint.h>
+
+#define SIGIL_HSM_KEK_LABEL "sigil-kek"
+#define SIGIL_HSM_KEK_ID "sigil-kek-1"
+
+/* What enrollment did on one HSM. */
+typedef enum {
+	SIGIL_HSM_KEK_PRESENT = 0, /* it already held the KEK */
+	SIGIL_HSM_KEK_CREATED,     /* the KEK was generated there */
+	SIGIL_HSM_KEK_COPIED,      /* the KEK was copied there */
+} sigil_hsm_kek_state_t;
+
+typedef struct {
+	sigil_hsm_kek_state_t state;
+	uint8_t kcv[3];
+} sigil_hsm_enroll_result_t;
+
+/* Whether hsm holds the KEK (one secret key labelled SIGIL_HSM_KEK_LABEL)
+ * and, if so, its KCV.  SIGIL_EOK (*present false, kcv zero when absent);
+ * SIGIL_EAMBIGUOUS when the token holds several (err says how many); the
+ * mapped PKCS#11 error otherwise, err naming the function and HSM. */
+int sigil_hsm_kek_check(sigil_hsm_t *hsm, uint8_t kcv[3], bool *present,
+                        sigil_hsm_error_t *err);
+
+/* Makes every one of the n open HSMs hold the same KEK: generated in
+ * hsms[0] when none holds one, else copied from the first HSM that does to
+ * those that do not.  res (n entries) says per HSM what was done and its
+ * KCV; all entries SIGIL_HSM_KEK_PRESENT means "already enrolled".
+ * All or nothing: on failure every KEK object created by this call is
+ * destroyed again.  Refuses, without changing anything, when an HSM holds
+ * several KEKs or HSMs hold KEKs with different KCVs (SIGIL_EAMBIGUOUS,
+ * err naming the HSMs).  Other errors: SIGIL_EINVAL (n is 0), SIGIL_ENOMEM,
+ * SIGIL_ECRYPTO (a copy's KCV differs), the mapped PKCS#11 errors. */
+int sigil_hsm_enroll(sigil_hsm_t **hsms, size_t n,
+                     sigil_hsm_enroll_result_t *res, sigil_hsm_error_t *err);
+
 #endif
