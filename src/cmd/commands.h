@@ -18,4 +18,7 @@ void cmd_verify_usage(FILE *out);
 int cmd_testbed(int argc, char **argv);
 void cmd_testbed_usage(FILE *out);
 
+int cmd_hsm(int argc, char **argv);
+void cmd_hsm_usage(FILE *out);
+
 #endif

@@ -16,6 +16,8 @@ static const struct {
          "check a signed zone completely (signatures, chains, keys)"},
 	{"testbed", cmd_testbed, cmd_testbed_usage,
          "create a multi-HSM test environment (SoftHSM2 tokens)"},
+	{"hsm", cmd_hsm, cmd_hsm_usage,
+         "HSM operations: enroll (shared key-encryption key)"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

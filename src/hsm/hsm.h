@@ -186,6 +186,7 @@ typedef enum {
 	SIGIL_HSM_KEK_PRESENT = 0, /* it already held the KEK */
 	SIGIL_HSM_KEK_CREATED,     /* the KEK was generated there */
 	SIGIL_HSM_KEK_COPIED,      /* the KEK was copied there */
+	SIGIL_HSM_KEK_LEFT, /* failure: made there, could not be destroyed */
 } sigil_hsm_kek_state_t;
 
 typedef struct {
@@ -205,10 +206,14 @@ int sigil_hsm_kek_check(sigil_hsm_t *hsm, uint8_t kcv[3], bool *present,
  * those that do not.  res (n entries) says per HSM what was done and its
  * KCV; all entries SIGIL_HSM_KEK_PRESENT means "already enrolled".
  * All or nothing: on failure every KEK object created by this call is
- * destroyed again.  Refuses, without changing anything, when an HSM holds
- * several KEKs or HSMs hold KEKs with different KCVs (SIGIL_EAMBIGUOUS,
- * err naming the HSMs).  Other errors: SIGIL_EINVAL (n is 0), SIGIL_ENOMEM,
- * SIGIL_ECRYPTO (a copy's KCV differs), the mapped PKCS#11 errors. */
+ * destroyed again; should that fail too, res[i].state is
+ * SIGIL_HSM_KEK_LEFT for that HSM and err says so (res is not meaningful
+ * otherwise after a failure).  Refuses, without changing anything, when
+ * an HSM holds several KEKs or HSMs hold KEKs with different KCVs
+ * (SIGIL_EAMBIGUOUS, err naming the HSMs).  Other errors: SIGIL_EINVAL
+ * (n is 0), SIGIL_ECONFIG (two of the HSMs are the same token),
+ * SIGIL_ENOMEM, SIGIL_ECRYPTO (a copy's KCV differs), the mapped PKCS#11
+ * errors. */
 int sigil_hsm_enroll(sigil_hsm_t **hsms, size_t n,
                      sigil_hsm_enroll_result_t *res, sigil_hsm_error_t *err);
 
