@@ -599,8 +599,7 @@ static int testbed_check(const struct testbed *tb)
 		       "PIN in %s/so-pin.\n",
 		       tb->dir, tb->dir);
 	}
-	printf("Key database: %s\nConfiguration: ",
-	       sigil_config_database(cfg));
+	printf("Key database: %s\nConfiguration: ", sigil_config_database(cfg));
 	sh_path(tb, "sigil.conf");
 	putchar('\n');
 	if (!tb->soft) {

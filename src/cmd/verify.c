@@ -75,8 +75,10 @@ static int parse_time(const char *s, uint64_t *out)
 		time_t t = timegm(&tm);
 		/* timegm() normalises: 31 February would become 3 March */
 		if (t == (time_t)-1 || gmtime_r(&t, &back) == NULL ||
-		    back.tm_mday != want.tm_mday || back.tm_mon != want.tm_mon ||
-		    back.tm_year != want.tm_year || back.tm_hour != want.tm_hour ||
+		    back.tm_mday != want.tm_mday ||
+		    back.tm_mon != want.tm_mon ||
+		    back.tm_year != want.tm_year ||
+		    back.tm_hour != want.tm_hour ||
 		    back.tm_min != want.tm_min || back.tm_sec != want.tm_sec) {
 			return -1;
 		}

@@ -48,7 +48,8 @@ typedef struct {
 	uint16_t rdlen;
 	uint8_t status;
 	uint8_t aux2; /* validator scratch: flags */
-	uint16_t aux; /* validator scratch: index + 1 of the key that verified */
+	uint16_t
+		aux; /* validator scratch: index + 1 of the key that verified */
 } sigil_rr_t;
 
 /* Node flags.  The zone-cut flags are set by sigil_zone_classify(). */

@@ -75,7 +75,8 @@ int ds_check(vctx_t *v, sigil_load_error_t *err)
 		uint16_t tag = (uint16_t)(d[0] << 8 | d[1]);
 		uint8_t alg = d[2], dtype = d[3];
 		bool matched = false;
-		bool supported = dtype == SIGIL_DS_SHA1 || dtype == SIGIL_DS_SHA256 ||
+		bool supported = dtype == SIGIL_DS_SHA1 ||
+		                 dtype == SIGIL_DS_SHA256 ||
 		                 dtype == SIGIL_DS_SHA384;
 		for (size_t k = 0; supported && k < v->keys.count; k++) {
 			const vkey_t *key = &v->keys.keys[k];
@@ -124,7 +125,8 @@ int ds_check(vctx_t *v, sigil_load_error_t *err)
 			v, SIGIL_F_DS_NO_MATCH,
 			v->opts->lenient ? SIGIL_SEV_WARNING : SIGIL_SEV_ERROR,
 			v->apex, SIGIL_T_DNSKEY, -1, -1,
-			"a DS of the parent matches a DNSKEY that validly signs "
+			"a DS of the parent matches a DNSKEY that validly "
+		        "signs "
 			"the DNSKEY RRset, but the key lacks the SEP flag "
 			"(resolvers accept this; strict mode does not)");
 	} else if (ret == SIGIL_EOK && !chain_ok) {

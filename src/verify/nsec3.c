@@ -27,8 +27,8 @@ typedef struct {
 	uint64_t *prefix; /* first 8 bytes of each hash, for the search */
 	uint8_t *flags;   /* NSEC3 flags of each entry, for opt-out checks */
 	const nsec3_params_t *p; /* the chain's parameters */
-	bool first;       /* the first chain: reports what is in no chain */
-	bool cached;      /* node->hash was computed with these parameters */
+	bool first;  /* the first chain: reports what is in no chain */
+	bool cached; /* node->hash was computed with these parameters */
 	size_t n;
 	bool any_optout;
 } chain_t;
@@ -265,8 +265,8 @@ static int collect(vctx_t *v, chain_t *c, const nsec3_params_t *all,
 			if (!params_match(c->p, d, iter, salt, salt_len)) {
 				bool other = false;
 				for (size_t a = 0; a < nall && !other; a++) {
-					other = params_match(&all[a], d, iter, salt,
-					                     salt_len);
+					other = params_match(&all[a], d, iter,
+					                     salt, salt_len);
 				}
 				if (other || !c->first) {
 					continue; /* another chain's record */
@@ -506,21 +506,20 @@ static int check_chain(vctx_t *v, const nsec3_params_t *p, bool first,
 	           v->n3.salt_len == p->salt_len &&
 	           memcmp(v->n3.salt, p->salt, p->salt_len) == 0;
 	if (p->alg != SIGIL_NSEC3_HASH_SHA1) {
-		return report_add(v, SIGIL_F_NSEC3PARAM, apex,
-		                  SIGIL_T_NSEC3PARAM, -1, -1,
-		                  "NSEC3 hash algorithm %u is not supported",
-		                  p->alg);
+		return report_add(
+			v, SIGIL_F_NSEC3PARAM, apex, SIGIL_T_NSEC3PARAM, -1, -1,
+			"NSEC3 hash algorithm %u is not supported", p->alg);
 	}
 	/* RFC 9276 §3.2: resolvers may treat more than 150 iterations as
 	 * insecure or fail: then the zone is not validated at all. */
 	if (p->iterations > 150) {
-		ret = report_add_sev(v, SIGIL_F_NSEC3_ITERATIONS,
-		                     SIGIL_SEV_ERROR, apex, SIGIL_T_NSEC3PARAM,
-		                     -1, -1,
-		                     "%u NSEC3 iterations: validating resolvers "
-		                     "treat the zone as insecure or fail "
-		                     "(RFC 9276 §3.2); use 0",
-		                     p->iterations);
+		ret = report_add_sev(
+			v, SIGIL_F_NSEC3_ITERATIONS, SIGIL_SEV_ERROR, apex,
+			SIGIL_T_NSEC3PARAM, -1, -1,
+			"%u NSEC3 iterations: validating resolvers "
+			"treat the zone as insecure or fail "
+			"(RFC 9276 §3.2); use 0",
+			p->iterations);
 	} else if (p->iterations > 0) {
 		ret = report_add(v, SIGIL_F_NSEC3_ITERATIONS, apex,
 		                 SIGIL_T_NSEC3PARAM, -1, -1,
@@ -528,10 +527,10 @@ static int check_chain(vctx_t *v, const nsec3_params_t *p, bool first,
 		                 p->iterations);
 	}
 	if (ret == SIGIL_EOK && p->salt_len > 0) {
-		ret = report_add(v, SIGIL_F_NSEC3_SALT, apex,
-		                 SIGIL_T_NSEC3PARAM, -1, -1,
-		                 "NSEC3 salt of %u bytes; RFC 9276 asks for none",
-		                 p->salt_len);
+		ret = report_add(
+			v, SIGIL_F_NSEC3_SALT, apex, SIGIL_T_NSEC3PARAM, -1, -1,
+			"NSEC3 salt of %u bytes; RFC 9276 asks for none",
+			p->salt_len);
 	}
 	if (ret == SIGIL_EOK) {
 		ret = collect(v, &c, all, nall);
@@ -574,7 +573,8 @@ int nsec3_check(vctx_t *v)
 	 * (RFC 5155 §4, §7.3): each must be complete. */
 	for (size_t i = 0; i < np && nall < MAX_CHAINS; i++) {
 		const uint8_t *d = rrs[i].rdata;
-		if (rrs[i].rdlen < 5 || d[1] != 0 || rrs[i].rdlen != 5u + d[4]) {
+		if (rrs[i].rdlen < 5 || d[1] != 0 ||
+		    rrs[i].rdlen != 5u + d[4]) {
 			continue; /* flags other than 0: ignored (§4.1.2) */
 		}
 		nsec3_params_t *p = &all[nall++];

@@ -51,7 +51,8 @@ static uint8_t check_one(vctx_t *v, worker_scratch_t *ws, sigil_node_t *node,
 	}
 
 	/* Only zone keys with protocol 3 validate (RFC 4034 §2.1.1, §2.1.2). */
-	bool alg_published = false, have_candidate = false, revoked_only = false;
+	bool alg_published = false, have_candidate = false,
+	     revoked_only = false;
 	for (size_t k = 0; k < v->keys.count; k++) {
 		const vkey_t *key = &v->keys.keys[k];
 		if (!key->zone_key || key->alg != sig.algorithm) {
@@ -87,7 +88,9 @@ static uint8_t check_one(vctx_t *v, worker_scratch_t *ws, sigil_node_t *node,
 		if (sigil_pubkey_verify(key->key, ws->data.data, ws->data.len,
 		                        sig.signature,
 		                        sig.signature_len) == SIGIL_EOK) {
-			sigrr->aux = (uint16_t)(k + 1 > UINT16_MAX ? UINT16_MAX : k + 1);
+			sigrr->aux =
+				(uint16_t)(k + 1 > UINT16_MAX ? UINT16_MAX :
+			                                        k + 1);
 			/* RFC 4034 3.1.5: serial number arithmetic */
 			if ((int32_t)(sig.expiration - sig.inception) < 0) {
 				return RS_BADTIMES;

@@ -73,18 +73,25 @@ static const char *rvname(CK_RV rv)
 {
 	static char buf[32];
 	switch (rv) {
-#define N(x) case x: return #x;
-	N(CKR_OK) N(CKR_GENERAL_ERROR) N(CKR_DEVICE_ERROR)
-	N(CKR_DEVICE_REMOVED) N(CKR_TOKEN_NOT_PRESENT)
-	N(CKR_SESSION_HANDLE_INVALID) N(CKR_OBJECT_HANDLE_INVALID)
-	N(CKR_KEY_HANDLE_INVALID) N(CKR_UNWRAPPING_KEY_HANDLE_INVALID)
-	N(CKR_WRAPPED_KEY_INVALID) N(CKR_WRAPPED_KEY_LEN_RANGE)
-	N(CKR_ARGUMENTS_BAD) N(CKR_MECHANISM_INVALID)
-	N(CKR_USER_ALREADY_LOGGED_IN) N(CKR_USER_NOT_LOGGED_IN)
-	N(CKR_TEMPLATE_INCOMPLETE) N(CKR_BUFFER_TOO_SMALL)
+#define N(x)                                                                   \
+	case x:                                                                \
+		return #x;
+		N(CKR_OK)
+		N(CKR_GENERAL_ERROR) N(CKR_DEVICE_ERROR) N(CKR_DEVICE_REMOVED) N(
+			CKR_TOKEN_NOT_PRESENT) N(CKR_SESSION_HANDLE_INVALID)
+			N(CKR_OBJECT_HANDLE_INVALID) N(CKR_KEY_HANDLE_INVALID) N(
+				CKR_UNWRAPPING_KEY_HANDLE_INVALID)
+				N(CKR_WRAPPED_KEY_INVALID) N(
+					CKR_WRAPPED_KEY_LEN_RANGE) N(CKR_ARGUMENTS_BAD)
+					N(CKR_MECHANISM_INVALID) N(
+						CKR_USER_ALREADY_LOGGED_IN)
+						N(CKR_USER_NOT_LOGGED_IN) N(
+							CKR_TEMPLATE_INCOMPLETE)
+							N(CKR_BUFFER_TOO_SMALL)
 #undef N
-	default:
-		snprintf(buf, sizeof(buf), "0x%lx", (unsigned long)rv);
+								default
+			: snprintf(buf, sizeof(buf), "0x%lx",
+		                   (unsigned long)rv);
 		return buf;
 	}
 }
@@ -132,10 +139,10 @@ static int verify(const unsigned char point[65], const unsigned char dgst[32],
 	if (siglen != 64) {
 		return 0;
 	}
-	params[0] = OSSL_PARAM_construct_utf8_string(
-		OSSL_PKEY_PARAM_GROUP_NAME, group, 0);
-	params[1] = OSSL_PARAM_construct_octet_string(
-		OSSL_PKEY_PARAM_PUB_KEY, (void *)point, 65);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+	                                             group, 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
+	                                              (void *)point, 65);
 	params[2] = OSSL_PARAM_construct_end();
 	kctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
 	if (kctx == NULL || EVP_PKEY_fromdata_init(kctx) != 1 ||
@@ -143,7 +150,8 @@ static int verify(const unsigned char point[65], const unsigned char dgst[32],
 		goto out;
 	}
 	es = ECDSA_SIG_new();
-	BIGNUM *r = BN_bin2bn(sig, 32, NULL), *s = BN_bin2bn(sig + 32, 32, NULL);
+	BIGNUM *r = BN_bin2bn(sig, 32, NULL),
+	       *s = BN_bin2bn(sig + 32, 32, NULL);
 	if (es == NULL || r == NULL || s == NULL || !ECDSA_SIG_set0(es, r, s)) {
 		BN_free(r);
 		BN_free(s);
@@ -174,7 +182,7 @@ static int sign_once(struct tok *t, CK_SESSION_HANDLE session, int multipart,
 {
 	unsigned char msg[64], dgst[32], sig[128];
 	CK_ULONG siglen = sizeof(sig);
-	CK_MECHANISM mech = { multipart ? CKM_SHA256_HMAC : CKM_ECDSA, NULL, 0 };
+	CK_MECHANISM mech = {multipart ? CKM_SHA256_HMAC : CKM_ECDSA, NULL, 0};
 	CK_RV rv;
 	double t0 = now_ms();
 
@@ -188,7 +196,8 @@ static int sign_once(struct tok *t, CK_SESSION_HANDLE session, int multipart,
 	if (multipart) {
 		rv = f->C_SignUpdate(session, msg, 20);
 		if (rv == CKR_OK) {
-			rv = f->C_SignUpdate(session, msg + 20, sizeof(msg) - 20);
+			rv = f->C_SignUpdate(session, msg + 20,
+			                     sizeof(msg) - 20);
 		}
 		if (rv != CKR_OK) {
 			snprintf(out, outlen, "C_SignUpdate %s", rvname(rv));
@@ -199,8 +208,8 @@ static int sign_once(struct tok *t, CK_SESSION_HANDLE session, int multipart,
 		rv = f->C_Sign(session, dgst, 32, sig, &siglen);
 	}
 	if (rv != CKR_OK) {
-		snprintf(out, outlen, "%s %s", multipart ? "C_SignFinal" : "C_Sign",
-		         rvname(rv));
+		snprintf(out, outlen, "%s %s",
+		         multipart ? "C_SignFinal" : "C_Sign", rvname(rv));
 		return 0;
 	}
 	int ok;
@@ -219,20 +228,20 @@ static int sign_once(struct tok *t, CK_SESSION_HANDLE session, int multipart,
 
 static int keygen(struct tok *t, char *out, size_t outlen)
 {
-	static CK_BYTE ec_params[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce,
-	                               0x3d, 0x03, 0x01, 0x07 };
+	static CK_BYTE ec_params[] = {0x06, 0x08, 0x2a, 0x86, 0x48,
+	                              0xce, 0x3d, 0x03, 0x01, 0x07};
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
-	CK_MECHANISM ecgen = { CKM_EC_KEY_PAIR_GEN, NULL, 0 };
+	CK_MECHANISM ecgen = {CKM_EC_KEY_PAIR_GEN, NULL, 0};
 	CK_ATTRIBUTE pubt[] = {
-		{ CKA_EC_PARAMS, ec_params, sizeof(ec_params) },
-		{ CKA_TOKEN, &no, sizeof(no) },
-		{ CKA_VERIFY, &yes, sizeof(yes) },
+		{CKA_EC_PARAMS, ec_params, sizeof(ec_params)},
+		{CKA_TOKEN, &no, sizeof(no)},
+		{CKA_VERIFY, &yes, sizeof(yes)},
 	};
 	CK_ATTRIBUTE privt[] = {
-		{ CKA_TOKEN, &no, sizeof(no) },
-		{ CKA_PRIVATE, &yes, sizeof(yes) },
-		{ CKA_SENSITIVE, &yes, sizeof(yes) },
-		{ CKA_SIGN, &yes, sizeof(yes) },
+		{CKA_TOKEN, &no, sizeof(no)},
+		{CKA_PRIVATE, &yes, sizeof(yes)},
+		{CKA_SENSITIVE, &yes, sizeof(yes)},
+		{CKA_SIGN, &yes, sizeof(yes)},
 	};
 	CK_RV rv = f->C_GenerateKeyPair(t->session, &ecgen, pubt, 3, privt, 4,
 	                                &t->pub, &t->priv);
@@ -241,12 +250,12 @@ static int keygen(struct tok *t, char *out, size_t outlen)
 		return 0;
 	}
 	unsigned char der[80];
-	CK_ATTRIBUTE pa = { CKA_EC_POINT, der, sizeof(der) };
+	CK_ATTRIBUTE pa = {CKA_EC_POINT, der, sizeof(der)};
 	rv = f->C_GetAttributeValue(t->session, t->pub, &pa, 1);
 	if (rv != CKR_OK || pa.ulValueLen != 67 || der[0] != 0x04 ||
 	    der[1] != 0x41 || der[2] != 0x04) {
-		snprintf(out, outlen, "C_GetAttributeValue %s len=%lu", rvname(rv),
-		         (unsigned long)pa.ulValueLen);
+		snprintf(out, outlen, "C_GetAttributeValue %s len=%lu",
+		         rvname(rv), (unsigned long)pa.ulValueLen);
 		return 0;
 	}
 	memcpy(t->point, der + 2, 65);
@@ -254,21 +263,21 @@ static int keygen(struct tok *t, char *out, size_t outlen)
 	CK_OBJECT_CLASS secret = CKO_SECRET_KEY;
 	CK_KEY_TYPE aes = CKK_AES;
 	CK_ULONG len32 = 32, len16 = 16;
-	CK_MECHANISM aesgen = { CKM_AES_KEY_GEN, NULL, 0 };
+	CK_MECHANISM aesgen = {CKM_AES_KEY_GEN, NULL, 0};
 	CK_ATTRIBUTE kekt[] = {
-		{ CKA_CLASS, &secret, sizeof(secret) },
-		{ CKA_KEY_TYPE, &aes, sizeof(aes) },
-		{ CKA_VALUE_LEN, &len32, sizeof(len32) },
-		{ CKA_TOKEN, &no, sizeof(no) },
-		{ CKA_WRAP, &yes, sizeof(yes) },
-		{ CKA_UNWRAP, &yes, sizeof(yes) },
+		{CKA_CLASS, &secret, sizeof(secret)},
+		{CKA_KEY_TYPE, &aes, sizeof(aes)},
+		{CKA_VALUE_LEN, &len32, sizeof(len32)},
+		{CKA_TOKEN, &no, sizeof(no)},
+		{CKA_WRAP, &yes, sizeof(yes)},
+		{CKA_UNWRAP, &yes, sizeof(yes)},
 	};
 	CK_ATTRIBUTE tgtt[] = {
-		{ CKA_CLASS, &secret, sizeof(secret) },
-		{ CKA_KEY_TYPE, &aes, sizeof(aes) },
-		{ CKA_VALUE_LEN, &len16, sizeof(len16) },
-		{ CKA_TOKEN, &no, sizeof(no) },
-		{ CKA_EXTRACTABLE, &yes, sizeof(yes) },
+		{CKA_CLASS, &secret, sizeof(secret)},
+		{CKA_KEY_TYPE, &aes, sizeof(aes)},
+		{CKA_VALUE_LEN, &len16, sizeof(len16)},
+		{CKA_TOKEN, &no, sizeof(no)},
+		{CKA_EXTRACTABLE, &yes, sizeof(yes)},
 	};
 	rv = f->C_GenerateKey(t->session, &aesgen, kekt, 6, &t->kek);
 	if (rv == CKR_OK) {
@@ -280,11 +289,11 @@ static int keygen(struct tok *t, char *out, size_t outlen)
 	}
 	CK_KEY_TYPE generic = CKK_GENERIC_SECRET;
 	CK_ATTRIBUTE hmact[] = {
-		{ CKA_CLASS, &secret, sizeof(secret) },
-		{ CKA_KEY_TYPE, &generic, sizeof(generic) },
-		{ CKA_TOKEN, &no, sizeof(no) },
-		{ CKA_SIGN, &yes, sizeof(yes) },
-		{ CKA_VALUE, t->hmac_key, sizeof(t->hmac_key) },
+		{CKA_CLASS, &secret, sizeof(secret)},
+		{CKA_KEY_TYPE, &generic, sizeof(generic)},
+		{CKA_TOKEN, &no, sizeof(no)},
+		{CKA_SIGN, &yes, sizeof(yes)},
+		{CKA_VALUE, t->hmac_key, sizeof(t->hmac_key)},
 	};
 	RAND_bytes(t->hmac_key, sizeof(t->hmac_key));
 	rv = f->C_CreateObject(t->session, hmact, 5, &t->hmac);
@@ -292,7 +301,7 @@ static int keygen(struct tok *t, char *out, size_t outlen)
 		snprintf(out, outlen, "C_CreateObject %s", rvname(rv));
 		return 0;
 	}
-	CK_MECHANISM wrap = { CKM_AES_KEY_WRAP, NULL, 0 };
+	CK_MECHANISM wrap = {CKM_AES_KEY_WRAP, NULL, 0};
 	t->wrapped_len = sizeof(t->wrapped);
 	rv = f->C_WrapKey(t->session, &wrap, t->kek, t->target, t->wrapped,
 	                  &t->wrapped_len);
@@ -310,13 +319,13 @@ static CK_RV unwrap(struct tok *t, int bogus)
 	CK_KEY_TYPE aes = CKK_AES;
 	CK_BBOOL no = CK_FALSE;
 	CK_ATTRIBUTE tmpl[] = {
-		{ CKA_CLASS, &secret, sizeof(secret) },
-		{ CKA_KEY_TYPE, &aes, sizeof(aes) },
-		{ CKA_TOKEN, &no, sizeof(no) },
+		{CKA_CLASS, &secret, sizeof(secret)},
+		{CKA_KEY_TYPE, &aes, sizeof(aes)},
+		{CKA_TOKEN, &no, sizeof(no)},
 	};
-	CK_MECHANISM mech = { CKM_AES_KEY_WRAP, NULL, 0 };
+	CK_MECHANISM mech = {CKM_AES_KEY_WRAP, NULL, 0};
 	CK_OBJECT_HANDLE h = 0;
-	CK_BYTE junk[1] = { 0 };
+	CK_BYTE junk[1] = {0};
 	CK_RV rv;
 
 	if (bogus) {
@@ -424,7 +433,8 @@ static void command(char *line, char *out, size_t outlen)
 			if (rv == CKR_OK) {
 				trim_label(label, info.label);
 			} else {
-				snprintf(label, sizeof(label), "(%s)", rvname(rv));
+				snprintf(label, sizeof(label), "(%s)",
+				         rvname(rv));
 			}
 			snprintf(out + len, outlen - len, " %s", label);
 		}
@@ -436,7 +446,8 @@ static void command(char *line, char *out, size_t outlen)
 		snprintf(out, outlen, "error unknown command or token");
 	} else if (strcmp(cmd, "tokeninfo") == 0) {
 		CK_TOKEN_INFO info;
-		snprintf(out, outlen, "%s", rvname(f->C_GetTokenInfo(t->slot, &info)));
+		snprintf(out, outlen, "%s",
+		         rvname(f->C_GetTokenInfo(t->slot, &info)));
 	} else if (strcmp(cmd, "slotinfo") == 0) {
 		CK_SLOT_INFO info;
 		rv = f->C_GetSlotInfo(t->slot, &info);
@@ -447,8 +458,9 @@ static void command(char *line, char *out, size_t outlen)
 		snprintf(out, outlen, "%s",
 		         rvname(f->C_GetMechanismList(t->slot, NULL, &n)));
 	} else if (strcmp(cmd, "open") == 0) {
-		rv = f->C_OpenSession(t->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION,
-		                      NULL, NULL, &t->session);
+		rv = f->C_OpenSession(t->slot,
+		                      CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL,
+		                      NULL, &t->session);
 		if (rv != CKR_OK) {
 			snprintf(out, outlen, "C_OpenSession %s", rvname(rv));
 			return;
@@ -463,7 +475,8 @@ static void command(char *line, char *out, size_t outlen)
 		snprintf(out, outlen, "CKR_OK");
 	} else if (strcmp(cmd, "opentry") == 0) {
 		CK_SESSION_HANDLE s;
-		rv = f->C_OpenSession(t->slot, CKF_SERIAL_SESSION, NULL, NULL, &s);
+		rv = f->C_OpenSession(t->slot, CKF_SERIAL_SESSION, NULL, NULL,
+		                      &s);
 		if (rv == CKR_OK) {
 			f->C_CloseSession(s);
 		}
@@ -502,7 +515,8 @@ int main(int argc, char **argv)
 	if (managed) {
 		f = p11_kit_module_load(argv[1], 0);
 		if (f == NULL) {
-			fprintf(stderr, "p11_kit_module_load: %s\n", p11_kit_message());
+			fprintf(stderr, "p11_kit_module_load: %s\n",
+			        p11_kit_message());
 			return 1;
 		}
 		rv = p11_kit_module_initialize(f);

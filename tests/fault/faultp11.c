@@ -88,16 +88,16 @@ struct label_map {
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static CK_FUNCTION_LIST *real;     /* the real module's functions */
-static char *conf_path;            /* SIGIL_FAULT_CONF, NULL when unset */
+static CK_FUNCTION_LIST *real; /* the real module's functions */
+static char *conf_path;        /* SIGIL_FAULT_CONF, NULL when unset */
 
 /* Under lock: */
-static char *conf_text;            /* content last parsed, NULL: no file */
+static char *conf_text; /* content last parsed, NULL: no file */
 static size_t conf_len;
-static int conf_bad;               /* the content has an error */
+static int conf_bad; /* the content has an error */
 static struct rule rules[RULES_MAX];
 static size_t nrules;
-static unsigned long generation;   /* bumped when the label cache is dropped */
+static unsigned long generation; /* bumped when the label cache is dropped */
 static struct session_map *sessions;
 static size_t nsessions, capsessions;
 static struct label_map *labels;
@@ -139,15 +139,18 @@ static int conf_parse(char *text)
 			continue;
 		}
 		if (nrules == RULES_MAX) {
-			fprintf(stderr, "faultp11: %s:%zu: more than %d faults\n",
+			fprintf(stderr,
+			        "faultp11: %s:%zu: more than %d faults\n",
 			        conf_path, line, RULES_MAX);
 			return -1;
 		}
 		r = &rules[nrules];
 		memset(r, 0, sizeof(*r));
 		if (strlen(word[0]) > LABEL_MAX) {
-			fprintf(stderr, "faultp11: %s:%zu: label longer than %d "
-			        "characters\n", conf_path, line, LABEL_MAX);
+			fprintf(stderr,
+			        "faultp11: %s:%zu: label longer than %d "
+			        "characters\n",
+			        conf_path, line, LABEL_MAX);
 			return -1;
 		}
 		strcpy(r->label, word[0]);
@@ -163,16 +166,19 @@ static int conf_parse(char *text)
 			r->slow_ms = strtoul(word[2], &end, 10);
 			if (errno != 0 || *end != '\0' || word[2][0] == '-' ||
 			    r->slow_ms > 3600000) {
-				fprintf(stderr, "faultp11: %s:%zu: bad delay '%s' "
+				fprintf(stderr,
+				        "faultp11: %s:%zu: bad delay '%s' "
 				        "(milliseconds, at most 3600000)\n",
 				        conf_path, line, word[2]);
 				return -1;
 			}
 		} else {
-			fprintf(stderr, "faultp11: %s:%zu: cannot parse this "
+			fprintf(stderr,
+			        "faultp11: %s:%zu: cannot parse this "
 			        "line (expected 'LABEL unreachable', 'LABEL "
 			        "fail-unwrap', 'LABEL bad-signature' or 'LABEL "
-			        "slow MS')\n", conf_path, line);
+			        "slow MS')\n",
+			        conf_path, line);
 			return -1;
 		}
 		nrules++;
@@ -434,7 +440,8 @@ static CK_RV slot_gate(CK_SLOT_ID slot)
 
 static void sleep_ms(unsigned long ms)
 {
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+	struct timespec ts = {(time_t)(ms / 1000),
+	                      (long)(ms % 1000) * 1000000L};
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
 	}
 }
@@ -650,128 +657,142 @@ static CK_RV f_CloseAllSessions(CK_SLOT_ID slot)
 }
 
 /* Session calls whose only fault is "unreachable". */
-#define GATED(name, params, args)                                    \
-	static CK_RV f_##name params                                  \
-	{                                                             \
-		struct fault f;                                       \
-		CK_RV rv = session_gate(session, &f);                 \
-		return rv != CKR_OK ? rv : real->C_##name args;       \
+#define GATED(name, params, args)                                              \
+	static CK_RV f_##name params                                           \
+	{                                                                      \
+		struct fault f;                                                \
+		CK_RV rv = session_gate(session, &f);                          \
+		return rv != CKR_OK ? rv : real->C_##name args;                \
 	}
 
 GATED(InitPIN, (CK_SESSION_HANDLE session, CK_UTF8CHAR_PTR pin, CK_ULONG len),
       (session, pin, len))
-GATED(SetPIN, (CK_SESSION_HANDLE session, CK_UTF8CHAR_PTR old, CK_ULONG oldlen,
-               CK_UTF8CHAR_PTR new_pin, CK_ULONG newlen),
+GATED(SetPIN,
+      (CK_SESSION_HANDLE session, CK_UTF8CHAR_PTR old, CK_ULONG oldlen,
+       CK_UTF8CHAR_PTR new_pin, CK_ULONG newlen),
       (session, old, oldlen, new_pin, newlen))
 GATED(GetSessionInfo, (CK_SESSION_HANDLE session, CK_SESSION_INFO_PTR info),
       (session, info))
-GATED(GetOperationState, (CK_SESSION_HANDLE session, CK_BYTE_PTR state,
-                          CK_ULONG_PTR len),
+GATED(GetOperationState,
+      (CK_SESSION_HANDLE session, CK_BYTE_PTR state, CK_ULONG_PTR len),
       (session, state, len))
-GATED(SetOperationState, (CK_SESSION_HANDLE session, CK_BYTE_PTR state,
-                          CK_ULONG len, CK_OBJECT_HANDLE enc,
-                          CK_OBJECT_HANDLE auth),
+GATED(SetOperationState,
+      (CK_SESSION_HANDLE session, CK_BYTE_PTR state, CK_ULONG len,
+       CK_OBJECT_HANDLE enc, CK_OBJECT_HANDLE auth),
       (session, state, len, enc, auth))
-GATED(Login, (CK_SESSION_HANDLE session, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin,
-              CK_ULONG len),
+GATED(Login,
+      (CK_SESSION_HANDLE session, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin,
+       CK_ULONG len),
       (session, user, pin, len))
 GATED(Logout, (CK_SESSION_HANDLE session), (session))
 
 /* ---- objects ---- */
 
-GATED(CreateObject, (CK_SESSION_HANDLE session, CK_ATTRIBUTE_PTR t,
-                     CK_ULONG n, CK_OBJECT_HANDLE_PTR obj),
+GATED(CreateObject,
+      (CK_SESSION_HANDLE session, CK_ATTRIBUTE_PTR t, CK_ULONG n,
+       CK_OBJECT_HANDLE_PTR obj),
       (session, t, n, obj))
-GATED(CopyObject, (CK_SESSION_HANDLE session, CK_OBJECT_HANDLE obj,
-                   CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR out),
+GATED(CopyObject,
+      (CK_SESSION_HANDLE session, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_PTR t,
+       CK_ULONG n, CK_OBJECT_HANDLE_PTR out),
       (session, obj, t, n, out))
 GATED(DestroyObject, (CK_SESSION_HANDLE session, CK_OBJECT_HANDLE obj),
       (session, obj))
-GATED(GetObjectSize, (CK_SESSION_HANDLE session, CK_OBJECT_HANDLE obj,
-                      CK_ULONG_PTR size),
+GATED(GetObjectSize,
+      (CK_SESSION_HANDLE session, CK_OBJECT_HANDLE obj, CK_ULONG_PTR size),
       (session, obj, size))
-GATED(GetAttributeValue, (CK_SESSION_HANDLE session, CK_OBJECT_HANDLE obj,
-                          CK_ATTRIBUTE_PTR t, CK_ULONG n),
+GATED(GetAttributeValue,
+      (CK_SESSION_HANDLE session, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_PTR t,
+       CK_ULONG n),
       (session, obj, t, n))
-GATED(SetAttributeValue, (CK_SESSION_HANDLE session, CK_OBJECT_HANDLE obj,
-                          CK_ATTRIBUTE_PTR t, CK_ULONG n),
+GATED(SetAttributeValue,
+      (CK_SESSION_HANDLE session, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_PTR t,
+       CK_ULONG n),
       (session, obj, t, n))
-GATED(FindObjectsInit, (CK_SESSION_HANDLE session, CK_ATTRIBUTE_PTR t,
-                        CK_ULONG n),
+GATED(FindObjectsInit,
+      (CK_SESSION_HANDLE session, CK_ATTRIBUTE_PTR t, CK_ULONG n),
       (session, t, n))
-GATED(FindObjects, (CK_SESSION_HANDLE session, CK_OBJECT_HANDLE_PTR obj,
-                    CK_ULONG max, CK_ULONG_PTR n),
+GATED(FindObjects,
+      (CK_SESSION_HANDLE session, CK_OBJECT_HANDLE_PTR obj, CK_ULONG max,
+       CK_ULONG_PTR n),
       (session, obj, max, n))
 GATED(FindObjectsFinal, (CK_SESSION_HANDLE session), (session))
 
 /* ---- encryption, decryption, digests ---- */
 
-GATED(EncryptInit, (CK_SESSION_HANDLE session, CK_MECHANISM_PTR m,
-                    CK_OBJECT_HANDLE key),
+GATED(EncryptInit,
+      (CK_SESSION_HANDLE session, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE key),
       (session, m, key))
-GATED(Encrypt, (CK_SESSION_HANDLE session, CK_BYTE_PTR in, CK_ULONG inlen,
-                CK_BYTE_PTR out, CK_ULONG_PTR outlen),
+GATED(Encrypt,
+      (CK_SESSION_HANDLE session, CK_BYTE_PTR in, CK_ULONG inlen,
+       CK_BYTE_PTR out, CK_ULONG_PTR outlen),
       (session, in, inlen, out, outlen))
-GATED(EncryptUpdate, (CK_SESSION_HANDLE session, CK_BYTE_PTR in,
-                      CK_ULONG inlen, CK_BYTE_PTR out, CK_ULONG_PTR outlen),
+GATED(EncryptUpdate,
+      (CK_SESSION_HANDLE session, CK_BYTE_PTR in, CK_ULONG inlen,
+       CK_BYTE_PTR out, CK_ULONG_PTR outlen),
       (session, in, inlen, out, outlen))
-GATED(EncryptFinal, (CK_SESSION_HANDLE session, CK_BYTE_PTR out,
-                     CK_ULONG_PTR outlen),
+GATED(EncryptFinal,
+      (CK_SESSION_HANDLE session, CK_BYTE_PTR out, CK_ULONG_PTR outlen),
       (session, out, outlen))
-GATED(DecryptInit, (CK_SESSION_HANDLE session, CK_MECHANISM_PTR m,
-                    CK_OBJECT_HANDLE key),
+GATED(DecryptInit,
+      (CK_SESSION_HANDLE session, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE key),
       (session, m, key))
-GATED(Decrypt, (CK_SESSION_HANDLE session, CK_BYTE_PTR in, CK_ULONG inlen,
-                CK_BYTE_PTR out, CK_ULONG_PTR outlen),
+GATED(Decrypt,
+      (CK_SESSION_HANDLE session, CK_BYTE_PTR in, CK_ULONG inlen,
+       CK_BYTE_PTR out, CK_ULONG_PTR outlen),
       (session, in, inlen, out, outlen))
-GATED(DecryptUpdate, (CK_SESSION_HANDLE session, CK_BYTE_PTR in,
-                      CK_ULONG inlen, CK_BYTE_PTR out, CK_ULONG_PTR outlen),
+GATED(DecryptUpdate,
+      (CK_SESSION_HANDLE session, CK_BYTE_PTR in, CK_ULONG inlen,
+       CK_BYTE_PTR out, CK_ULONG_PTR outlen),
       (session, in, inlen, out, outlen))
-GATED(DecryptFinal, (CK_SESSION_HANDLE session, CK_BYTE_PTR out,
-                     CK_ULONG_PTR outlen),
+GATED(DecryptFinal,
+      (CK_SESSION_HANDLE session, CK_BYTE_PTR out, CK_ULONG_PTR outlen),
       (session, out, outlen))
 GATED(DigestInit, (CK_SESSION_HANDLE session, CK_MECHANISM_PTR m), (session, m))
-GATED(Digest, (CK_SESSION_HANDLE session, CK_BYTE_PTR in, CK_ULONG inlen,
-               CK_BYTE_PTR out, CK_ULONG_PTR outlen),
+GATED(Digest,
+      (CK_SESSION_HANDLE session, CK_BYTE_PTR in, CK_ULONG inlen,
+       CK_BYTE_PTR out, CK_ULONG_PTR outlen),
       (session, in, inlen, out, outlen))
 GATED(DigestUpdate, (CK_SESSION_HANDLE session, CK_BYTE_PTR in, CK_ULONG inlen),
       (session, in, inlen))
 GATED(DigestKey, (CK_SESSION_HANDLE session, CK_OBJECT_HANDLE key),
       (session, key))
-GATED(DigestFinal, (CK_SESSION_HANDLE session, CK_BYTE_PTR out,
-                    CK_ULONG_PTR outlen),
+GATED(DigestFinal,
+      (CK_SESSION_HANDLE session, CK_BYTE_PTR out, CK_ULONG_PTR outlen),
       (session, out, outlen))
 
 /* ---- signatures ---- */
 
-GATED(SignInit, (CK_SESSION_HANDLE session, CK_MECHANISM_PTR m,
-                 CK_OBJECT_HANDLE key),
+GATED(SignInit,
+      (CK_SESSION_HANDLE session, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE key),
       (session, m, key))
 GATED(SignUpdate, (CK_SESSION_HANDLE session, CK_BYTE_PTR in, CK_ULONG inlen),
       (session, in, inlen))
-GATED(SignRecoverInit, (CK_SESSION_HANDLE session, CK_MECHANISM_PTR m,
-                        CK_OBJECT_HANDLE key),
+GATED(SignRecoverInit,
+      (CK_SESSION_HANDLE session, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE key),
       (session, m, key))
-GATED(SignRecover, (CK_SESSION_HANDLE session, CK_BYTE_PTR in, CK_ULONG inlen,
-                    CK_BYTE_PTR out, CK_ULONG_PTR outlen),
+GATED(SignRecover,
+      (CK_SESSION_HANDLE session, CK_BYTE_PTR in, CK_ULONG inlen,
+       CK_BYTE_PTR out, CK_ULONG_PTR outlen),
       (session, in, inlen, out, outlen))
-GATED(VerifyInit, (CK_SESSION_HANDLE session, CK_MECHANISM_PTR m,
-                   CK_OBJECT_HANDLE key),
+GATED(VerifyInit,
+      (CK_SESSION_HANDLE session, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE key),
       (session, m, key))
-GATED(Verify, (CK_SESSION_HANDLE session, CK_BYTE_PTR in, CK_ULONG inlen,
-               CK_BYTE_PTR sig, CK_ULONG siglen),
+GATED(Verify,
+      (CK_SESSION_HANDLE session, CK_BYTE_PTR in, CK_ULONG inlen,
+       CK_BYTE_PTR sig, CK_ULONG siglen),
       (session, in, inlen, sig, siglen))
-GATED(VerifyUpdate, (CK_SESSION_HANDLE session, CK_BYTE_PTR in,
-                     CK_ULONG inlen),
+GATED(VerifyUpdate, (CK_SESSION_HANDLE session, CK_BYTE_PTR in, CK_ULONG inlen),
       (session, in, inlen))
-GATED(VerifyFinal, (CK_SESSION_HANDLE session, CK_BYTE_PTR sig,
-                    CK_ULONG siglen),
+GATED(VerifyFinal,
+      (CK_SESSION_HANDLE session, CK_BYTE_PTR sig, CK_ULONG siglen),
       (session, sig, siglen))
-GATED(VerifyRecoverInit, (CK_SESSION_HANDLE session, CK_MECHANISM_PTR m,
-                          CK_OBJECT_HANDLE key),
+GATED(VerifyRecoverInit,
+      (CK_SESSION_HANDLE session, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE key),
       (session, m, key))
-GATED(VerifyRecover, (CK_SESSION_HANDLE session, CK_BYTE_PTR sig,
-                      CK_ULONG siglen, CK_BYTE_PTR out, CK_ULONG_PTR outlen),
+GATED(VerifyRecover,
+      (CK_SESSION_HANDLE session, CK_BYTE_PTR sig, CK_ULONG siglen,
+       CK_BYTE_PTR out, CK_ULONG_PTR outlen),
       (session, sig, siglen, out, outlen))
 
 /* For "bad-signature": flips a bit once the real module produced a
@@ -818,40 +839,41 @@ static CK_RV f_SignFinal(CK_SESSION_HANDLE session, CK_BYTE_PTR sig,
 
 /* ---- dual-function operations ---- */
 
-GATED(DigestEncryptUpdate, (CK_SESSION_HANDLE session, CK_BYTE_PTR in,
-                            CK_ULONG inlen, CK_BYTE_PTR out,
-                            CK_ULONG_PTR outlen),
+GATED(DigestEncryptUpdate,
+      (CK_SESSION_HANDLE session, CK_BYTE_PTR in, CK_ULONG inlen,
+       CK_BYTE_PTR out, CK_ULONG_PTR outlen),
       (session, in, inlen, out, outlen))
-GATED(DecryptDigestUpdate, (CK_SESSION_HANDLE session, CK_BYTE_PTR in,
-                            CK_ULONG inlen, CK_BYTE_PTR out,
-                            CK_ULONG_PTR outlen),
+GATED(DecryptDigestUpdate,
+      (CK_SESSION_HANDLE session, CK_BYTE_PTR in, CK_ULONG inlen,
+       CK_BYTE_PTR out, CK_ULONG_PTR outlen),
       (session, in, inlen, out, outlen))
-GATED(SignEncryptUpdate, (CK_SESSION_HANDLE session, CK_BYTE_PTR in,
-                          CK_ULONG inlen, CK_BYTE_PTR out,
-                          CK_ULONG_PTR outlen),
+GATED(SignEncryptUpdate,
+      (CK_SESSION_HANDLE session, CK_BYTE_PTR in, CK_ULONG inlen,
+       CK_BYTE_PTR out, CK_ULONG_PTR outlen),
       (session, in, inlen, out, outlen))
-GATED(DecryptVerifyUpdate, (CK_SESSION_HANDLE session, CK_BYTE_PTR in,
-                            CK_ULONG inlen, CK_BYTE_PTR out,
-                            CK_ULONG_PTR outlen),
+GATED(DecryptVerifyUpdate,
+      (CK_SESSION_HANDLE session, CK_BYTE_PTR in, CK_ULONG inlen,
+       CK_BYTE_PTR out, CK_ULONG_PTR outlen),
       (session, in, inlen, out, outlen))
 
 /* ---- keys ---- */
 
-GATED(GenerateKey, (CK_SESSION_HANDLE session, CK_MECHANISM_PTR m,
-                    CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR key),
+GATED(GenerateKey,
+      (CK_SESSION_HANDLE session, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR t,
+       CK_ULONG n, CK_OBJECT_HANDLE_PTR key),
       (session, m, t, n, key))
-GATED(GenerateKeyPair, (CK_SESSION_HANDLE session, CK_MECHANISM_PTR m,
-                        CK_ATTRIBUTE_PTR pubt, CK_ULONG pubn,
-                        CK_ATTRIBUTE_PTR privt, CK_ULONG privn,
-                        CK_OBJECT_HANDLE_PTR pub, CK_OBJECT_HANDLE_PTR priv),
+GATED(GenerateKeyPair,
+      (CK_SESSION_HANDLE session, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR pubt,
+       CK_ULONG pubn, CK_ATTRIBUTE_PTR privt, CK_ULONG privn,
+       CK_OBJECT_HANDLE_PTR pub, CK_OBJECT_HANDLE_PTR priv),
       (session, m, pubt, pubn, privt, privn, pub, priv))
-GATED(WrapKey, (CK_SESSION_HANDLE session, CK_MECHANISM_PTR m,
-                CK_OBJECT_HANDLE wrapping, CK_OBJECT_HANDLE key,
-                CK_BYTE_PTR out, CK_ULONG_PTR outlen),
+GATED(WrapKey,
+      (CK_SESSION_HANDLE session, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE wrapping,
+       CK_OBJECT_HANDLE key, CK_BYTE_PTR out, CK_ULONG_PTR outlen),
       (session, m, wrapping, key, out, outlen))
-GATED(DeriveKey, (CK_SESSION_HANDLE session, CK_MECHANISM_PTR m,
-                  CK_OBJECT_HANDLE base, CK_ATTRIBUTE_PTR t, CK_ULONG n,
-                  CK_OBJECT_HANDLE_PTR key),
+GATED(DeriveKey,
+      (CK_SESSION_HANDLE session, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE base,
+       CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR key),
       (session, m, base, t, n, key))
 
 static CK_RV f_UnwrapKey(CK_SESSION_HANDLE session, CK_MECHANISM_PTR m,
@@ -875,14 +897,14 @@ static CK_RV f_UnwrapKey(CK_SESSION_HANDLE session, CK_MECHANISM_PTR m,
 
 GATED(SeedRandom, (CK_SESSION_HANDLE session, CK_BYTE_PTR seed, CK_ULONG len),
       (session, seed, len))
-GATED(GenerateRandom, (CK_SESSION_HANDLE session, CK_BYTE_PTR out,
-                       CK_ULONG len),
+GATED(GenerateRandom,
+      (CK_SESSION_HANDLE session, CK_BYTE_PTR out, CK_ULONG len),
       (session, out, len))
 GATED(GetFunctionStatus, (CK_SESSION_HANDLE session), (session))
 GATED(CancelFunction, (CK_SESSION_HANDLE session), (session))
 
 static CK_FUNCTION_LIST fault_list = {
-	.version = { 2, 40 },
+	.version = {2, 40},
 	.C_Initialize = f_Initialize,
 	.C_Finalize = f_Finalize,
 	.C_GetInfo = f_GetInfo,
@@ -988,7 +1010,8 @@ CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list)
 		}
 		*(void **)(&get) = dlsym(h, "C_GetFunctionList");
 		if (get == NULL) {
-			fprintf(stderr, "faultp11: %s has no C_GetFunctionList\n",
+			fprintf(stderr,
+			        "faultp11: %s has no C_GetFunctionList\n",
 			        path);
 			dlclose(h);
 			rv = CKR_GENERAL_ERROR;
@@ -996,8 +1019,10 @@ CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list)
 		}
 		rv = get(&fl);
 		if (rv != CKR_OK || fl == NULL) {
-			fprintf(stderr, "faultp11: C_GetFunctionList of %s "
-			        "failed\n", path);
+			fprintf(stderr,
+			        "faultp11: C_GetFunctionList of %s "
+			        "failed\n",
+			        path);
 			dlclose(h);
 			rv = rv != CKR_OK ? rv : CKR_GENERAL_ERROR;
 			goto out;

@@ -18,7 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char path[64];
 	if (path[0] == '\0') {
-		snprintf(path, sizeof(path), "/tmp/sigil-fuzz-%d.zone", (int)getpid());
+		snprintf(path, sizeof(path), "/tmp/sigil-fuzz-%d.zone",
+		         (int)getpid());
 	}
 	FILE *f = fopen(path, "wb");
 	if (f == NULL) {
