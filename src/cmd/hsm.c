@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "cmd/commands.h"
+#include "cmd/config_hsm.h"
 #include "config/config.h"
 #include "hsm/hsm.h"
 #include "keys/keydb.h"
@@ -163,16 +164,8 @@ static int enroll_run(const char *path, bool check)
 	}
 	for (size_t i = 0; i < n; i++) {
 		const sigil_config_hsm_t *h = sigil_config_hsm(cfg, i);
-		sigil_hsm_conf_t hc = {
-			.name = h->name,
-			.site = h->site,
-			.module = h->module,
-			.uri = h->uri,
-			.pin_file = h->pin_file,
-			.pin_env = h->pin_env,
-		};
 
-		r = sigil_hsm_open(&hc, &hsms[i], &herr);
+		r = cmd_hsm_open(h, &hsms[i], &herr);
 		if (r != SIGIL_EOK) {
 			fprintf(stderr, "sigil hsm enroll: %s: %s\n", h->name,
 			        herr.message);
@@ -316,17 +309,9 @@ static bool token_lookup(const sigil_config_hsm_t *h, sigil_hsm_token_t *out)
 static void list_open(hsm_row_t *row)
 {
 	const sigil_config_hsm_t *h = row->conf;
-	sigil_hsm_conf_t hc = {
-		.name = h->name,
-		.site = h->site,
-		.module = h->module,
-		.uri = h->uri,
-		.pin_file = h->pin_file,
-		.pin_env = h->pin_env,
-	};
 	sigil_hsm_error_t herr;
 	bool present = false;
-	int r = sigil_hsm_open(&hc, &row->hsm, &herr);
+	int r = cmd_hsm_open(h, &row->hsm, &herr);
 
 	if (r != SIGIL_EOK) {
 		const char *what = "error";

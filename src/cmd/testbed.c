@@ -26,6 +26,7 @@
 #include <openssl/rand.h>
 
 #include "cmd/commands.h"
+#include "cmd/config_hsm.h"
 #include "config/config.h"
 #include "hsm/hsm.h"
 #include "util/error.h"
@@ -547,15 +548,7 @@ static int testbed_check(const struct testbed *tb)
 	}
 	for (size_t i = 0; i < n; i++) {
 		const sigil_config_hsm_t *h = sigil_config_hsm(cfg, i);
-		sigil_hsm_conf_t hc = {
-			.name = h->name,
-			.site = h->site,
-			.module = h->module,
-			.uri = h->uri,
-			.pin_file = h->pin_file,
-			.pin_env = h->pin_env,
-		};
-		int r = sigil_hsm_open(&hc, &hsm, &herr);
+		int r = cmd_hsm_open(h, &hsm, &herr);
 
 		if (r == SIGIL_EOK) {
 			r = sigil_hsm_token_info(hsm, &seen[i], &herr);
