@@ -1,0 +1,395 @@
+/* Key generation (keys/generate.c) against SoftHSM2 tokens made here:
+ * three enrolled HSMs get a ZSK and a KSK, checked independently with raw
+ * PKCS#11 calls (one private and one public object per token with the
+ * key's CKA_ID, a replica never CKA_LOCAL, nothing extractable, a
+ * signature from every token verifying with the published DNSKEY) and in
+ * the key database (usable, tag derived and unique, every copy proven).
+ * Failures leave nothing behind: an HSM that is not enrolled, and one
+ * enrolled with a different KEK (refused only at unwrap, after the pair
+ * exists and a replica was made). */
+#include <errno.h>
+#include <ftw.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/sha.h>
+
+#include "crypto/key.h"
+#include "hsm/hsm.h"
+#include "keys/generate.h"
+#include "keys/keydb.h"
+#include "lib/tap.h"
+#include "util/error.h"
+
+#define MODULE "/usr/lib/softhsm/libsofthsm2.so"
+#define SO_PIN "so-87654321"
+#define PIN "pin-generate-1234"
+#define NHSM 4 /* three enrolled, the fourth for the failures */
+#define ZONE "example.org."
+
+static char dir[64];
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+                    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static bool setup(void)
+{
+	char path[256], conf[512];
+	sigil_hsm_token_t tok;
+	sigil_hsm_error_t err;
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "/tmp/sigil-generate-test-XXXXXX");
+	if (mkdtemp(dir) == NULL) {
+		return false;
+	}
+	snprintf(path, sizeof(path), "%s/tokens", dir);
+	if (mkdir(path, 0700) != 0) {
+		return false;
+	}
+	snprintf(conf, sizeof(conf),
+	         "directories.tokendir = %s/tokens\n"
+	         "objectstore.backend = file\n"
+	         "log.level = ERROR\n",
+	         dir);
+	snprintf(path, sizeof(path), "%s/softhsm2.conf", dir);
+	f = fopen(path, "w");
+	if (f == NULL) {
+		return false;
+	}
+	fputs(conf, f);
+	fclose(f);
+	setenv("SOFTHSM2_CONF", path, 1);
+	setenv("SIGIL_TEST_GENERATE_PIN", PIN, 1);
+	for (int i = 1; i <= NHSM; i++) {
+		char label[16];
+
+		snprintf(label, sizeof(label), "hsm%d", i);
+		if (sigil_hsm_token_init(MODULE, label, SO_PIN, PIN, &tok,
+		                         &err) != SIGIL_EOK) {
+			diag("%s", err.message);
+			return false;
+		}
+	}
+	return true;
+}
+
+static sigil_hsm_t *open_hsm(int i)
+{
+	char name[16], uri[40];
+	sigil_hsm_conf_t c = {.name = name,
+	                      .site = i % 2 ? "site1" : "site2",
+	                      .module = MODULE,
+	                      .uri = uri,
+	                      .pin_env = "SIGIL_TEST_GENERATE_PIN"};
+	sigil_hsm_error_t err;
+	sigil_hsm_t *h = NULL;
+
+	snprintf(name, sizeof(name), "hsm%d", i);
+	snprintf(uri, sizeof(uri), "pkcs11:token=hsm%d", i);
+	if (sigil_hsm_open(&c, &h, &err) != SIGIL_EOK) {
+		diag("%s", err.message);
+	}
+	return h;
+}
+
+/* Objects matching tmpl (all when n is 0), up to max in out; how many,
+ * or -1 on failure. */
+static CK_ULONG objects(sigil_hsm_t *h, CK_ATTRIBUTE *tmpl, CK_ULONG n,
+                        CK_OBJECT_HANDLE *out, CK_ULONG max)
+{
+	CK_FUNCTION_LIST *f = sigil_hsm_functions(h);
+	CK_SESSION_HANDLE s;
+	CK_ULONG count = 0;
+
+	if (sigil_hsm_session(h, &s, NULL) != SIGIL_EOK ||
+	    f->C_FindObjectsInit(s, tmpl, n) != CKR_OK) {
+		return (CK_ULONG)-1;
+	}
+	if (f->C_FindObjects(s, out, max, &count) != CKR_OK) {
+		count = (CK_ULONG)-1;
+	}
+	f->C_FindObjectsFinal(s);
+	return count;
+}
+
+static CK_ULONG count_all(sigil_hsm_t *h)
+{
+	CK_OBJECT_HANDLE o[64];
+
+	return objects(h, NULL, 0, o, 64);
+}
+
+static bool attr_bool(sigil_hsm_t *h, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE t,
+                      CK_BBOOL want)
+{
+	CK_SESSION_HANDLE s;
+	CK_BBOOL v = !want;
+	CK_ATTRIBUTE a = {t, &v, sizeof(v)};
+
+	return sigil_hsm_session(h, &s, NULL) == SIGIL_EOK &&
+	       sigil_hsm_functions(h)->C_GetAttributeValue(s, o, &a, 1) ==
+	               CKR_OK &&
+	       v == want;
+}
+
+/* What token h holds of the key res describes; source says whether the
+ * key was generated there. */
+static void check_token(sigil_hsm_t *h, const sigil_key_generate_result_t *res,
+                        const sigil_pubkey_t *pk, bool source)
+{
+	const char *name = sigil_hsm_name(h);
+	CK_FUNCTION_LIST *f = sigil_hsm_functions(h);
+	CK_OBJECT_CLASS priv_cls = CKO_PRIVATE_KEY, pub_cls = CKO_PUBLIC_KEY;
+	CK_ATTRIBUTE priv_t[] = {
+		{CKA_CLASS, &priv_cls, sizeof(priv_cls)},
+		{CKA_ID, (void *)res->cka_id, sizeof(res->cka_id)},
+	};
+	CK_ATTRIBUTE pub_t[] = {
+		{CKA_CLASS, &pub_cls, sizeof(pub_cls)},
+		{CKA_ID, (void *)res->cka_id, sizeof(res->cka_id)},
+	};
+	CK_OBJECT_HANDLE priv[4], pub[4];
+	CK_ULONG npriv = objects(h, priv_t, 2, priv, 4);
+	CK_ULONG npub = objects(h, pub_t, 2, pub, 4);
+	CK_BYTE point[80];
+	CK_ATTRIBUTE pa = {CKA_EC_POINT, point, sizeof(point)};
+	CK_MECHANISM mech = {CKM_ECDSA, NULL, 0};
+	uint8_t data[] = "a signature made by this token";
+	uint8_t digest[SHA256_DIGEST_LENGTH];
+	CK_BYTE sig[128];
+	CK_ULONG siglen = sizeof(sig);
+	CK_SESSION_HANDLE s;
+
+	if (!ok(npriv == 1 && npub == 1,
+	        "%s: one private and one public object with the CKA_ID",
+	        name)) {
+		diag("%lu private, %lu public", (unsigned long)npriv,
+		     (unsigned long)npub);
+		return;
+	}
+	ok(attr_bool(h, priv[0], CKA_LOCAL, source ? CK_TRUE : CK_FALSE),
+	   "%s: CKA_LOCAL %s", name,
+	   source ? "true (generated here)" : "false (a replica)");
+	ok(attr_bool(h, priv[0], CKA_TOKEN, CK_TRUE) &&
+	           attr_bool(h, priv[0], CKA_PRIVATE, CK_TRUE) &&
+	           attr_bool(h, priv[0], CKA_SENSITIVE, CK_TRUE) &&
+	           attr_bool(h, priv[0], CKA_EXTRACTABLE, CK_FALSE) &&
+	           attr_bool(h, priv[0], CKA_SIGN, CK_TRUE) &&
+	           attr_bool(h, priv[0], CKA_DECRYPT, CK_FALSE) &&
+	           attr_bool(h, priv[0], CKA_UNWRAP, CK_FALSE) &&
+	           attr_bool(h, priv[0], CKA_DERIVE, CK_FALSE),
+	   "%s: private key sensitive, not extractable, sign only", name);
+	sigil_hsm_session(h, &s, NULL);
+	ok(f->C_GetAttributeValue(s, pub[0], &pa, 1) == CKR_OK &&
+	           pa.ulValueLen == 67 && point[0] == 0x04 &&
+	           point[1] == 0x41 && point[2] == 0x04 &&
+	           memcmp(point + 3, res->rdata + 4, 64) == 0,
+	   "%s: public object holds the DNSKEY's point", name);
+	SHA256(data, sizeof(data), digest);
+	ok(f->C_SignInit(s, &mech, priv[0]) == CKR_OK &&
+	           f->C_Sign(s, digest, sizeof(digest), sig, &siglen) ==
+	                   CKR_OK &&
+	           sigil_pubkey_verify(pk, data, sizeof(data), sig, siglen) ==
+	                   SIGIL_EOK,
+	   "%s: its signature verifies with the DNSKEY", name);
+}
+
+/* The key in the database and on the three enrolled tokens. */
+static void check_key(sigil_keydb_t *db, sigil_hsm_t **h,
+                      const sigil_key_generate_result_t *res,
+                      enum sigil_key_role role)
+{
+	sigil_keydb_error_t dberr;
+	sigil_keydb_key_t *key = NULL;
+	sigil_keydb_copy_t *copies = NULL;
+	sigil_pubkey_t *pk = NULL;
+	size_t ncopies = 0;
+	uint8_t digest[SHA256_DIGEST_LENGTH];
+	uint16_t flags = role == SIGIL_ROLE_ZSK ? 256 : 257;
+
+	is_int(res->rdlen, 68, "RDATA of 68 bytes");
+	ok(res->rdata[0] == flags >> 8 && res->rdata[1] == (flags & 0xff) &&
+	           res->rdata[2] == 3 && res->rdata[3] == 13,
+	   "flags %u, protocol 3, algorithm 13", (unsigned)flags);
+	is_int(res->tag, sigil_keytag(res->rdata, res->rdlen),
+	       "tag is the key tag of the RDATA");
+	SHA256(res->rdata + 4, 64, digest);
+	is_mem(res->cka_id, digest, 16,
+	       "CKA_ID is SHA-256 of the public key, 16 bytes");
+	if (!ok(sigil_pubkey_from_dnskey(res->rdata, res->rdlen, &pk) ==
+	                SIGIL_EOK,
+	        "the DNSKEY decodes")) {
+		return;
+	}
+	if (ok(sigil_keydb_key_get(db, res->key_id, &key, &dberr) == SIGIL_EOK,
+	       "in the database")) {
+		ok(key->state == SIGIL_KEY_USABLE && key->role == role &&
+		           key->tag == res->tag && key->rdlen == res->rdlen &&
+		           memcmp(key->rdata, res->rdata, res->rdlen) == 0 &&
+		           key->cka_id_len == 16 &&
+		           memcmp(key->cka_id, res->cka_id, 16) == 0,
+		   "usable, with its role, tag, RDATA and CKA_ID");
+		sigil_keydb_keys_free(key, 1);
+	}
+	if (ok(sigil_keydb_copies(db, res->key_id, &copies, &ncopies, &dberr) ==
+	                       SIGIL_EOK &&
+	               ncopies == 3,
+	       "three copies recorded")) {
+		for (size_t i = 0; i < ncopies; i++) {
+			bool src = strcmp(copies[i].hsm, "hsm1") == 0;
+
+			ok(copies[i].present &&
+			           copies[i].result == SIGIL_PROOF_OK &&
+			           copies[i].proof_time > 0 &&
+			           copies[i].local == src,
+			   "copy on %s: present, proof ok, local %s",
+			   copies[i].hsm, src ? "true" : "false");
+		}
+	}
+	sigil_keydb_copies_free(copies, ncopies);
+	for (int i = 0; i < 3; i++) {
+		check_token(h[i], res, pk, i == 0);
+	}
+	sigil_pubkey_free(pk);
+}
+
+/* After a failed generation: no object made, no key recorded. */
+static void check_nothing_left(sigil_keydb_t *db, sigil_hsm_t **h,
+                               const CK_ULONG *before, size_t nkeys)
+{
+	sigil_keydb_error_t dberr;
+	sigil_keydb_key_t *keys = NULL;
+	size_t count = 0;
+	bool same = true;
+
+	for (int i = 0; i < NHSM; i++) {
+		CK_ULONG now = count_all(h[i]);
+
+		if (now != before[i]) {
+			diag("%s: %lu objects before, %lu after",
+			     sigil_hsm_name(h[i]), (unsigned long)before[i],
+			     (unsigned long)now);
+			same = false;
+		}
+	}
+	ok(same, "  no object left on any token");
+	ok(sigil_keydb_keys(db, ZONE, &keys, &count, &dberr) == SIGIL_EOK &&
+	           count == nkeys,
+	   "  no key recorded");
+	sigil_keydb_keys_free(keys, count);
+}
+
+int main(void)
+{
+	sigil_hsm_t *h[NHSM] = {NULL};
+	sigil_hsm_enroll_result_t eres[NHSM];
+	sigil_key_generate_result_t zsk, ksk, bad;
+	sigil_keydb_error_t dberr;
+	sigil_keydb_t *db = NULL;
+	sigil_hsm_error_t err;
+	CK_ULONG before[NHSM];
+	char path[128];
+	struct stat st;
+	int ret;
+
+	if (!ok(access(MODULE, R_OK) == 0, "%s exists", MODULE)) {
+		printf("Bail out! SoftHSM2 is needed (apt-get install "
+		       "softhsm2)\n");
+		return 1;
+	}
+	if (!ok(setup(), "four SoftHSM2 tokens in a temporary directory")) {
+		printf("Bail out! cannot make the SoftHSM2 tokens\n");
+		return 1;
+	}
+	for (int i = 0; i < NHSM; i++) {
+		h[i] = open_hsm(i + 1);
+	}
+	if (!ok(h[0] && h[1] && h[2] && h[3], "HSMs open")) {
+		printf("Bail out! cannot open the tokens\n");
+		return 1;
+	}
+	ret = sigil_hsm_enroll(h, 3, eres, &err);
+	if (!ok(ret == SIGIL_EOK, "hsm1-3 enrolled: %s",
+	        ret ? err.message : "")) {
+		printf("Bail out! enrollment failed\n");
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/keys.db", dir);
+	if (!ok(sigil_keydb_open(path, &db, &dberr) == SIGIL_EOK,
+	        "key database")) {
+		printf("Bail out! %s\n", dberr.message);
+		return 1;
+	}
+
+	ret = sigil_key_generate(db, ZONE, SIGIL_ROLE_ZSK, 13, h, 3, &zsk,
+	                         &err);
+	if (ok(ret == SIGIL_EOK, "ZSK generated: %s", ret ? err.message : "")) {
+		check_key(db, h, &zsk, SIGIL_ROLE_ZSK);
+	}
+	ret = sigil_key_generate(db, ZONE, SIGIL_ROLE_KSK, 13, h, 3, &ksk,
+	                         &err);
+	if (ok(ret == SIGIL_EOK, "KSK generated: %s", ret ? err.message : "")) {
+		check_key(db, h, &ksk, SIGIL_ROLE_KSK);
+	}
+	ok(zsk.tag != ksk.tag && zsk.key_id != ksk.key_id,
+	   "distinct tags and ids");
+
+	ret = sigil_key_generate(db, ZONE, SIGIL_ROLE_ZSK, 8, h, 3, &bad, &err);
+	is_int(ret, SIGIL_EALGORITHM, "algorithm 8 refused: %s", err.message);
+
+	/* hsm4 holds no KEK: refused before anything is made. */
+	for (int i = 0; i < NHSM; i++) {
+		before[i] = count_all(h[i]);
+	}
+	ret = sigil_key_generate(db, ZONE, SIGIL_ROLE_ZSK, 13,
+	                         (sigil_hsm_t *[]){h[0], h[1], h[3]}, 3, &bad,
+	                         &err);
+	is_int(ret, SIGIL_ECONFIG, "hsm4 not enrolled: %s", err.message);
+	ok(strstr(err.message, "hsm4") != NULL &&
+	           strstr(err.message, "not enrolled") != NULL,
+	   "  the error names hsm4 and why");
+	check_nothing_left(db, h, before, 2);
+
+	/* hsm4 with a KEK of its own: the pair is generated in hsm1 and
+	 * copied to hsm2 before the unwrap in hsm4 fails; all is undone. */
+	ret = sigil_hsm_enroll(&h[3], 1, eres, &err);
+	ok(ret == SIGIL_EOK && eres[0].state == SIGIL_HSM_KEK_CREATED,
+	   "hsm4 gets a different KEK");
+	for (int i = 0; i < NHSM; i++) {
+		before[i] = count_all(h[i]);
+	}
+	ret = sigil_key_generate(db, ZONE, SIGIL_ROLE_ZSK, 13,
+	                         (sigil_hsm_t *[]){h[0], h[1], h[3]}, 3, &bad,
+	                         &err);
+	ok(ret != SIGIL_EOK, "wrong KEK on hsm4 fails: %s", err.message);
+	ok(strstr(err.message, "hsm4") != NULL &&
+	           strstr(err.message, "C_UnwrapKey") != NULL,
+	   "  the error names hsm4 and the unwrap");
+	check_nothing_left(db, h, before, 2);
+
+	/* A key can still be generated afterwards, on one token too. */
+	ret = sigil_key_generate(db, ZONE, SIGIL_ROLE_CSK, 13, h, 1, &bad,
+	                         &err);
+	is_int(ret, SIGIL_EOK, "a CSK on hsm1 alone: %s",
+	       ret ? err.message : "");
+
+	sigil_keydb_close(db);
+	for (int i = 0; i < NHSM; i++) {
+		sigil_hsm_close(h[i]);
+	}
+	ok(nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 &&
+	           stat(dir, &st) != 0 && errno == ENOENT,
+	   "temporary directory removed");
+	return done_testing();
+}
