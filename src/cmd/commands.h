@@ -21,4 +21,7 @@ void cmd_testbed_usage(FILE *out);
 int cmd_hsm(int argc, char **argv);
 void cmd_hsm_usage(FILE *out);
 
+int cmd_keys(int argc, char **argv);
+void cmd_keys_usage(FILE *out);
+
 #endif

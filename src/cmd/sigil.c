@@ -17,7 +17,9 @@ static const struct {
 	{"testbed", cmd_testbed, cmd_testbed_usage,
          "create a multi-HSM test environment (SoftHSM2 tokens)"},
 	{"hsm", cmd_hsm, cmd_hsm_usage,
-         "HSM operations: enroll (shared key-encryption key)"},
+         "HSMs: enroll (shared key-encryption key), list"},
+	{"keys", cmd_keys, cmd_keys_usage,
+         "DNSSEC keys of a zone: generate, list, dnskey, ds"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

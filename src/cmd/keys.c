@@ -1,0 +1,621 @@
+/* sigil keys: the DNSSEC keys of a zone.
+ *
+ *   sigil keys generate ZONE --role ROLE [--algorithm ALG] [-c FILE]
+ *   sigil keys list ZONE [--json] [-c FILE]
+ *   sigil keys dnskey ZONE [--ttl N] [-c FILE]
+ *   sigil keys ds ZONE [--digest 2|4] [--ttl N] [-c FILE]
+ *
+ * generate makes a key in the HSMs the zone uses (keys/generate.h) and
+ * records it in the key database; list, dnskey and ds only read the key
+ * database.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "cmd/commands.h"
+#include "cmd/config_hsm.h"
+#include "config/config.h"
+#include "crypto/key.h"
+#include "dns/name.h"
+#include "hsm/hsm.h"
+#include "keys/generate.h"
+#include "keys/keydb.h"
+#include "util/error.h"
+
+#define KEYS_TTL_DEFAULT 3600
+
+void cmd_keys_usage(FILE *out)
+{
+	/* clang-format off */
+	fprintf(out,
+	        "Usage: sigil keys generate ZONE --role zsk|ksk|csk [--algorithm ALG] [-c FILE]\n"
+	        "       sigil keys list ZONE [--json] [-c FILE]\n"
+	        "       sigil keys dnskey ZONE [--ttl N] [-c FILE]\n"
+	        "       sigil keys ds ZONE [--digest 2|4] [--ttl N] [-c FILE]\n"
+	        "\n"
+	        "generate: generate a key of ZONE once in the first HSM the zone\n"
+	        "uses, replicate it under the enrolled key-encryption key to every\n"
+	        "other HSM of the zone, prove possession on every HSM and record\n"
+	        "it, usable, in the key database.  The HSMs must be enrolled\n"
+	        "(sigil hsm enroll).  Software key stores are not supported yet.\n"
+	        "\n"
+	        "list: the keys of ZONE in the key database (id, role, state,\n"
+	        "algorithm, key tag, flags, creation time) and, per HSM copy,\n"
+	        "whether it is present, generated there (local), and the time\n"
+	        "and result of its last proof of possession.\n"
+	        "\n"
+	        "dnskey: the DNSKEY RRset of the usable keys of ZONE, in zone\n"
+	        "file format.\n"
+	        "\n"
+	        "ds: the DS records of the usable keys of ZONE with the SEP flag\n"
+	        "(KSK, CSK), in zone file format.\n"
+	        "\n"
+	        "Options:\n"
+	        "  -c, --config FILE    configuration (default "
+	        SIGIL_CONFIG_DEFAULT_PATH ")\n"
+	        "      --role ROLE      generate: zsk, ksk or csk\n"
+	        "      --algorithm ALG  generate: ECDSAP256SHA256 or 13 (the\n"
+	        "                       default; the only one so far)\n"
+	        "      --json           list: print a JSON array, one object per key\n"
+	        "      --ttl N          dnskey, ds: TTL of the records (default 3600)\n"
+	        "      --digest N       ds: 2 (SHA-256, default) or 4 (SHA-384)\n"
+	        "  -h, --help           show this help\n"
+	        "\n"
+	        "Exit status: 0 success, 2 usage or configuration error, 3 HSM\n"
+	        "or key database failure.\n");
+	/* clang-format on */
+}
+
+/* Canonical presentation form of zone ("example."), or false. */
+static bool zone_canon(const char *zone, uint8_t wire[SIGIL_DNAME_MAXLEN],
+                       char txt[SIGIL_DNAME_TXT_MAXLEN])
+{
+	uint8_t raw[SIGIL_DNAME_MAXLEN];
+
+	if (sigil_dname_from_str(raw, zone, NULL) == 0) {
+		return false;
+	}
+	sigil_dname_tolower(wire, raw);
+	sigil_dname_to_str(txt, wire);
+	return true;
+}
+
+static void time_str(char *out, size_t len, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t == 0 || gmtime_r(&tt, &tm) == NULL ||
+	    strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+		snprintf(out, len, "-");
+	}
+}
+
+static void hex(char *out, const uint8_t *b, size_t n, bool upper)
+{
+	for (size_t i = 0; i < n; i++) {
+		sprintf(out + 2 * i, upper ? "%02X" : "%02x", b[i]);
+	}
+	out[2 * n] = '\0';
+}
+
+static int generate_run(const char *path, const char *zone,
+                        enum sigil_key_role role, uint8_t alg)
+{
+	sigil_config_t *cfg = NULL;
+	sigil_config_error_t cerr;
+	sigil_hsm_error_t herr;
+	sigil_keydb_error_t kerr;
+	sigil_keydb_t *db = NULL;
+	sigil_hsm_t **hsms = NULL;
+	sigil_key_generate_result_t res;
+	const char *const *names = NULL;
+	uint8_t wire[SIGIL_DNAME_MAXLEN];
+	char ztxt[SIGIL_DNAME_TXT_MAXLEN];
+	char msg[1600];
+	char idhex[2 * SIGIL_KEY_CKA_ID_LEN + 1];
+	size_t n = 0;
+	int r, ret = SIGIL_EXIT_USAGE;
+
+	if (!zone_canon(zone, wire, ztxt)) {
+		fprintf(stderr,
+		        "sigil keys generate: '%s' is not a domain name\n",
+		        zone);
+		return SIGIL_EXIT_USAGE;
+	}
+	r = sigil_config_load(path, &cfg, &cerr);
+	if (r != SIGIL_EOK) {
+		fprintf(stderr, "sigil keys generate: %s\n",
+		        sigil_config_error_str(msg, sizeof(msg), &cerr));
+		goto out;
+	}
+	if (sigil_config_zone_stores(cfg, ztxt, &names, &n) != SIGIL_EOK) {
+		fprintf(stderr,
+		        "sigil keys generate: '%s' is not a domain name\n",
+		        zone);
+		goto out;
+	}
+	if (n == 0) {
+		fprintf(stderr, "sigil keys generate: %s: no HSM for zone %s\n",
+		        path, ztxt);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (sigil_config_hsm_find(cfg, names[i]) == NULL) {
+			fprintf(stderr,
+			        "sigil keys generate: zone %s uses key store "
+			        "%s: software key stores are not supported "
+			        "yet\n",
+			        ztxt, names[i]);
+			goto out;
+		}
+	}
+	hsms = calloc(n, sizeof(*hsms));
+	if (hsms == NULL) {
+		fprintf(stderr, "sigil keys generate: out of memory\n");
+		ret = SIGIL_EXIT_HSM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const sigil_config_hsm_t *h =
+			sigil_config_hsm_find(cfg, names[i]);
+
+		r = cmd_hsm_open(h, &hsms[i], &herr);
+		if (r != SIGIL_EOK) {
+			fprintf(stderr, "sigil keys generate: %s: %s\n",
+			        h->name, herr.message);
+			ret = r == SIGIL_ECONFIG ? SIGIL_EXIT_USAGE :
+			                           SIGIL_EXIT_HSM;
+			goto out;
+		}
+	}
+	r = sigil_keydb_open(sigil_config_database(cfg), &db, &kerr);
+	if (r != SIGIL_EOK) {
+		fprintf(stderr, "sigil keys generate: key database %s: %s\n",
+		        sigil_config_database(cfg), kerr.message);
+		ret = SIGIL_EXIT_HSM;
+		goto out;
+	}
+	memset(&res, 0, sizeof(res));
+	r = sigil_key_generate(db, ztxt, role, alg, hsms, n, &res, &herr);
+	if (r != SIGIL_EOK) {
+		fprintf(stderr, "sigil keys generate: %s\n", herr.message);
+		if (r == SIGIL_ECONFIG &&
+		    strstr(herr.message, "hsm enroll") == NULL) {
+			fprintf(stderr,
+			        "sigil keys generate: the HSMs must "
+			        "share a key-encryption key: run 'sigil "
+			        "hsm enroll'\n");
+		}
+		fprintf(stderr, "sigil keys generate: failed; no key was "
+		                "recorded\n");
+		ret = r == SIGIL_EALGORITHM ? SIGIL_EXIT_USAGE : SIGIL_EXIT_HSM;
+		goto out;
+	}
+	hex(idhex, res.cka_id, sizeof(res.cka_id), false);
+	printf("zone:       %s\n", ztxt);
+	printf("id:         %lld\n", (long long)res.key_id);
+	printf("role:       %s\n", sigil_key_role_name(role));
+	printf("algorithm:  %u (ECDSAP256SHA256)\n", (unsigned)alg);
+	printf("key tag:    %u\n", (unsigned)res.tag);
+	printf("flags:      %u\n",
+	       (unsigned)(res.rdata[0] << 8 | res.rdata[1]));
+	printf("CKA_ID:     %s\n", idhex);
+	printf("HSMs:      ");
+	for (size_t i = 0; i < n; i++) {
+		printf(" %s", sigil_hsm_name(hsms[i]));
+	}
+	printf("\nproven on every HSM\n");
+	ret = fflush(stdout) == 0 ? SIGIL_EXIT_OK : SIGIL_EXIT_HSM;
+out:
+	sigil_keydb_close(db);
+	for (size_t i = 0; hsms != NULL && i < n; i++) {
+		sigil_hsm_close(hsms[i]);
+	}
+	free(hsms);
+	sigil_config_free(cfg);
+	return ret;
+}
+
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			printf("\\%c", c);
+		} else if (c < 0x20 || c >= 0x7f) {
+			printf("\\u%04x", c);
+		} else {
+			putchar(c);
+		}
+	}
+	putchar('"');
+}
+
+static const char *name_or(const char *s)
+{
+	return s != NULL ? s : "unknown";
+}
+
+/* Prints one key of list, text or JSON. */
+static void list_key(const sigil_keydb_key_t *k, const sigil_keydb_copy_t *c,
+                     size_t nc, bool json, const char *sep)
+{
+	char created[32], when[32];
+	char idhex[2 * SIGIL_KEYDB_CKA_ID_MAXLEN + 1];
+
+	time_str(created, sizeof(created), k->created);
+	hex(idhex, k->cka_id, k->cka_id_len, false);
+	if (json) {
+		printf("%s{\"id\":%lld,\"zone\":", sep, (long long)k->id);
+		json_str(k->zone);
+		printf(",\"role\":");
+		json_str(name_or(sigil_key_role_name(k->role)));
+		printf(",\"state\":");
+		json_str(name_or(sigil_key_state_name(k->state)));
+		printf(",\"algorithm\":%u,\"tag\":%u,\"flags\":%u,\"bits\":%u,"
+		       "\"cka_id\":\"%s\",\"created\":",
+		       (unsigned)k->algorithm, (unsigned)k->tag,
+		       (unsigned)k->flags, k->bits, idhex);
+		json_str(created);
+		printf(",\"copies\":[");
+		for (size_t i = 0; i < nc; i++) {
+			time_str(when, sizeof(when), c[i].proof_time);
+			printf("%s{\"hsm\":", i ? "," : "");
+			json_str(c[i].hsm);
+			printf(",\"present\":%s,\"local\":%s,\"proof_time\":",
+			       c[i].present ? "true" : "false",
+			       c[i].local ? "true" : "false");
+			if (c[i].proof_time == 0) {
+				printf("null");
+			} else {
+				json_str(when);
+			}
+			printf(",\"proof\":");
+			json_str(name_or(sigil_proof_result_name(c[i].result)));
+			printf(",\"message\":");
+			json_str(c[i].message != NULL ? c[i].message : "");
+			printf("}");
+		}
+		printf("]}");
+		return;
+	}
+	printf("key %lld\n", (long long)k->id);
+	printf("  role:       %s\n", name_or(sigil_key_role_name(k->role)));
+	printf("  state:      %s\n", name_or(sigil_key_state_name(k->state)));
+	printf("  algorithm:  %u\n", (unsigned)k->algorithm);
+	printf("  key tag:    %u\n", (unsigned)k->tag);
+	printf("  flags:      %u\n", (unsigned)k->flags);
+	printf("  CKA_ID:     %s\n", idhex);
+	printf("  created:    %s\n", created);
+	for (size_t i = 0; i < nc; i++) {
+		time_str(when, sizeof(when), c[i].proof_time);
+		printf("  copy %s: present %s, local %s, proof %s at %s%s%s\n",
+		       c[i].hsm, c[i].present ? "yes" : "no",
+		       c[i].local ? "yes" : "no",
+		       name_or(sigil_proof_result_name(c[i].result)), when,
+		       c[i].message != NULL && *c[i].message ? ": " : "",
+		       c[i].message != NULL ? c[i].message : "");
+	}
+}
+
+enum { SUB_LIST, SUB_DNSKEY, SUB_DS };
+
+typedef struct {
+	bool json;
+	unsigned long ttl;
+	uint8_t digest;
+} read_opts_t;
+
+/* false when out of memory. */
+static bool print_dnskey(const char *owner, unsigned long ttl,
+                         const sigil_keydb_key_t *k)
+{
+	unsigned char *b64;
+	size_t pklen = k->rdlen - 4;
+
+	b64 = malloc(4 * ((pklen + 2) / 3) + 1);
+	if (b64 == NULL) {
+		return false;
+	}
+	EVP_EncodeBlock(b64, k->rdata + 4, (int)pklen);
+	printf("%s %lu IN DNSKEY %u %u %u %s\n", owner, ttl, (unsigned)k->flags,
+	       (unsigned)k->rdata[2], (unsigned)k->algorithm,
+	       (const char *)b64);
+	free(b64);
+	return true;
+}
+
+/* list, dnskey, ds: read the key database only; a database that does not
+ * exist yet is not created and holds no key. */
+static int read_run(const char *path, const char *zone, int sub,
+                    const read_opts_t *o)
+{
+	static const char *const subname[] = {"list", "dnskey", "ds"};
+	sigil_config_t *cfg = NULL;
+	sigil_config_error_t cerr;
+	sigil_keydb_error_t kerr;
+	sigil_keydb_t *db = NULL;
+	sigil_keydb_key_t *keys = NULL;
+	uint8_t wire[SIGIL_DNAME_MAXLEN];
+	char ztxt[SIGIL_DNAME_TXT_MAXLEN];
+	char msg[1600];
+	struct stat st;
+	size_t nkeys = 0;
+	const char *sep = "";
+	int r, ret = SIGIL_EXIT_USAGE;
+
+	if (!zone_canon(zone, wire, ztxt)) {
+		fprintf(stderr, "sigil keys %s: '%s' is not a domain name\n",
+		        subname[sub], zone);
+		return SIGIL_EXIT_USAGE;
+	}
+	r = sigil_config_load(path, &cfg, &cerr);
+	if (r != SIGIL_EOK) {
+		fprintf(stderr, "sigil keys %s: %s\n", subname[sub],
+		        sigil_config_error_str(msg, sizeof(msg), &cerr));
+		goto out;
+	}
+	ret = SIGIL_EXIT_HSM;
+	if (stat(sigil_config_database(cfg), &st) == 0) {
+		r = sigil_keydb_open(sigil_config_database(cfg), &db, &kerr);
+		if (r == SIGIL_EOK) {
+			r = sigil_keydb_keys(db, ztxt, &keys, &nkeys, &kerr);
+		}
+		if (r != SIGIL_EOK) {
+			fprintf(stderr, "sigil keys %s: key database %s: %s\n",
+			        subname[sub], sigil_config_database(cfg),
+			        kerr.message);
+			goto out;
+		}
+	} else if (errno != ENOENT) {
+		fprintf(stderr, "sigil keys %s: key database %s: %s\n",
+		        subname[sub], sigil_config_database(cfg),
+		        strerror(errno));
+		goto out;
+	}
+	if (sub == SUB_LIST && o->json) {
+		printf("[");
+	}
+	for (size_t i = 0; i < nkeys; i++) {
+		const sigil_keydb_key_t *k = &keys[i];
+
+		if (sub == SUB_LIST) {
+			sigil_keydb_copy_t *copies = NULL;
+			size_t nc = 0;
+
+			r = sigil_keydb_copies(db, k->id, &copies, &nc, &kerr);
+			if (r != SIGIL_EOK) {
+				fprintf(stderr,
+				        "sigil keys list: key database %s: "
+				        "%s\n",
+				        sigil_config_database(cfg),
+				        kerr.message);
+				goto out;
+			}
+			list_key(k, copies, nc, o->json, sep);
+			sep = ",";
+			sigil_keydb_copies_free(copies, nc);
+			continue;
+		}
+		if (k->state != SIGIL_KEY_USABLE || k->rdlen < 4) {
+			continue;
+		}
+		if (sub == SUB_DNSKEY) {
+			if (!print_dnskey(ztxt, o->ttl, k)) {
+				fprintf(stderr,
+				        "sigil keys dnskey: out of memory\n");
+				goto out;
+			}
+		} else if (k->flags & SIGIL_DNSKEY_FLAG_SEP) {
+			uint8_t d[SIGIL_DS_MAXLEN];
+			char dhex[2 * SIGIL_DS_MAXLEN + 1];
+			size_t dlen = 0;
+
+			r = sigil_ds_digest(o->digest, wire, k->rdata, k->rdlen,
+			                    d, &dlen);
+			if (r != SIGIL_EOK) {
+				fprintf(stderr,
+				        "sigil keys ds: key %lld: cannot "
+				        "compute "
+				        "digest type %u\n",
+				        (long long)k->id, (unsigned)o->digest);
+				goto out;
+			}
+			hex(dhex, d, dlen, true);
+			printf("%s %lu IN DS %u %u %u %s\n", ztxt, o->ttl,
+			       (unsigned)k->tag, (unsigned)k->algorithm,
+			       (unsigned)o->digest, dhex);
+		}
+	}
+	if (sub == SUB_LIST) {
+		if (o->json) {
+			printf("]\n");
+		} else if (nkeys == 0) {
+			printf("no keys for %s\n", ztxt);
+		}
+	}
+	ret = fflush(stdout) == 0 ? SIGIL_EXIT_OK : SIGIL_EXIT_HSM;
+out:
+	sigil_keydb_keys_free(keys, nkeys);
+	sigil_keydb_close(db);
+	sigil_config_free(cfg);
+	return ret;
+}
+
+static bool parse_alg(const char *s, uint8_t *alg)
+{
+	if (strcasecmp(s, "ECDSAP256SHA256") == 0 || strcmp(s, "13") == 0) {
+		*alg = 13;
+		return true;
+	}
+	return false;
+}
+
+static bool parse_ulong(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9') {
+		return false;
+	}
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max) {
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+enum { OPT_ROLE = 256, OPT_ALG, OPT_JSON, OPT_TTL, OPT_DIGEST };
+
+int cmd_keys(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"role", required_argument, NULL, OPT_ROLE},
+		{"algorithm", required_argument, NULL, OPT_ALG},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"ttl", required_argument, NULL, OPT_TTL},
+		{"digest", required_argument, NULL, OPT_DIGEST},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *config = SIGIL_CONFIG_DEFAULT_PATH;
+	const char *sub, *role_arg = NULL;
+	read_opts_t o = {false, KEYS_TTL_DEFAULT, 2};
+	enum sigil_key_role role = SIGIL_ROLE_ZSK;
+	uint8_t alg = 13;
+	unsigned long v;
+	int c, s;
+
+	if (argc < 2) {
+		cmd_keys_usage(stderr);
+		return SIGIL_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		cmd_keys_usage(stdout);
+		return SIGIL_EXIT_OK;
+	}
+	sub = argv[1];
+	if (strcmp(sub, "generate") == 0) {
+		s = -1;
+	} else if (strcmp(sub, "list") == 0) {
+		s = SUB_LIST;
+	} else if (strcmp(sub, "dnskey") == 0) {
+		s = SUB_DNSKEY;
+	} else if (strcmp(sub, "ds") == 0) {
+		s = SUB_DS;
+	} else {
+		fprintf(stderr, "sigil keys: unknown subcommand '%s'\n", sub);
+		cmd_keys_usage(stderr);
+		return SIGIL_EXIT_USAGE;
+	}
+	argc--;
+	argv++;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		const char *need = NULL;
+
+		switch (c) {
+		case 'c':
+			config = optarg;
+			break;
+		case OPT_ROLE:
+			need = s == -1 ? NULL : "generate";
+			role_arg = optarg;
+			if (need == NULL &&
+			    sigil_key_role_parse(optarg, &role) != SIGIL_EOK) {
+				fprintf(stderr,
+				        "sigil keys generate: unknown role "
+				        "'%s' (zsk, ksk or csk)\n",
+				        optarg);
+				return SIGIL_EXIT_USAGE;
+			}
+			break;
+		case OPT_ALG:
+			need = s == -1 ? NULL : "generate";
+			if (need == NULL && !parse_alg(optarg, &alg)) {
+				fprintf(stderr,
+				        "sigil keys generate: algorithm '%s' "
+				        "is not supported: only "
+				        "ECDSAP256SHA256 (13) so far\n",
+				        optarg);
+				return SIGIL_EXIT_USAGE;
+			}
+			break;
+		case OPT_JSON:
+			need = s == SUB_LIST ? NULL : "list";
+			o.json = true;
+			break;
+		case OPT_TTL:
+			need = s == SUB_DNSKEY || s == SUB_DS ? NULL :
+			                                        "dnskey and ds";
+			if (need == NULL &&
+			    !parse_ulong(optarg, 2147483647UL, &o.ttl)) {
+				fprintf(stderr,
+				        "sigil keys %s: bad TTL '%s' (0 to "
+				        "2147483647)\n",
+				        sub, optarg);
+				return SIGIL_EXIT_USAGE;
+			}
+			break;
+		case OPT_DIGEST:
+			need = s == SUB_DS ? NULL : "ds";
+			if (need == NULL && (!parse_ulong(optarg, 255, &v) ||
+			                     (v != 2 && v != 4))) {
+				fprintf(stderr,
+				        "sigil keys ds: digest type '%s' is "
+				        "not supported (2: SHA-256, 4: "
+				        "SHA-384)\n",
+				        optarg);
+				return SIGIL_EXIT_USAGE;
+			}
+			o.digest = (uint8_t)v;
+			break;
+		case 'h':
+			cmd_keys_usage(stdout);
+			return SIGIL_EXIT_OK;
+		default:
+			cmd_keys_usage(stderr);
+			return SIGIL_EXIT_USAGE;
+		}
+		if (need != NULL) {
+			fprintf(stderr, "sigil keys %s: --%s is for %s\n", sub,
+			        longopts[c == 'c' ? 0 : c - OPT_ROLE + 1].name,
+			        need);
+			return SIGIL_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "sigil keys %s: missing ZONE\n", sub);
+		return SIGIL_EXIT_USAGE;
+	}
+	if (optind + 1 != argc) {
+		fprintf(stderr, "sigil keys %s: unexpected argument '%s'\n",
+		        sub, argv[optind + 1]);
+		return SIGIL_EXIT_USAGE;
+	}
+	if (s == -1) {
+		if (role_arg == NULL) {
+			fprintf(stderr, "sigil keys generate: --role is "
+			                "required (zsk, ksk or csk)\n");
+			return SIGIL_EXIT_USAGE;
+		}
+		return generate_run(config, argv[optind], role, alg);
+	}
+	return read_run(config, argv[optind], s, &o);
+}
