@@ -391,15 +391,18 @@ out:
 	return ret;
 }
 
-/* Proof of possession on hsms[i] (I1): exactly one private and one
+/* Proof of possession on hsm (I1): exactly one private and one
  * public object with the key's CKA_ID, a fresh challenge signed there
  * that verifies with the DNSKEY, the public key read back equal to the
- * DNSKEY's, and no CKA_LOCAL on a replica.  Fills copy; returns SIGIL_EOK
+ * DNSKEY's, and no CKA_LOCAL unless expect_local.  rdata is the
+ * 68 bytes of an algorithm 13 DNSKEY.  Fills copy; returns SIGIL_EOK
  * only when the proof holds, else err says which HSM and why. */
-static int prove(struct run *r, size_t i, const sigil_pubkey_t *pk,
-                 sigil_keydb_copy_t *copy, sigil_hsm_error_t *err)
+static int prove_on(sigil_hsm_t *hsm, const uint8_t *rdata, const uint8_t *id,
+                    size_t idlen, bool expect_local, const sigil_pubkey_t *pk,
+                    sigil_keydb_copy_t *copy, sigil_hsm_error_t *err)
 {
-	sigil_hsm_t *hsm = r->hsms[i];
+	unsigned tag = sigil_keytag(rdata, SIGIL_KEY_RDATA_MAXLEN);
+	char label[32];
 	const char *name = sigil_hsm_name(hsm);
 	CK_FUNCTION_LIST *f = sigil_hsm_functions(hsm);
 	CK_MECHANISM mech = {CKM_ECDSA, NULL, 0};
@@ -414,14 +417,14 @@ static int prove(struct run *r, size_t i, const sigil_pubkey_t *pk,
 	CK_RV rv;
 	int ret;
 
+	snprintf(label, sizeof(label), "key %u", tag);
 	copy->present = false;
 	copy->local = false;
 	copy->result = SIGIL_PROOF_ERROR;
-	ret = find(hsm, CKO_PRIVATE_KEY, r->id, sizeof(r->id), NULL, priv,
-	           &npriv, err);
+	ret = find(hsm, CKO_PRIVATE_KEY, id, idlen, NULL, priv, &npriv, err);
 	if (ret == SIGIL_EOK) {
-		ret = find(hsm, CKO_PUBLIC_KEY, r->id, sizeof(r->id), NULL, pub,
-		           &npub, err);
+		ret = find(hsm, CKO_PUBLIC_KEY, id, idlen, NULL, pub, &npub,
+		           err);
 	}
 	if (ret != SIGIL_EOK) {
 		return ret;
@@ -430,8 +433,7 @@ static int prove(struct run *r, size_t i, const sigil_pubkey_t *pk,
 		copy->result = SIGIL_PROOF_MISSING;
 		return gen_error(err, SIGIL_ENOTFOUND,
 		                 "%s: no %s key with the CKA_ID of key %u",
-		                 name, npriv == 0 ? "private" : "public",
-		                 (unsigned)r->tag);
+		                 name, npriv == 0 ? "private" : "public", tag);
 	}
 	copy->present = true;
 	if (npriv > 1 || npub > 1) {
@@ -439,7 +441,7 @@ static int prove(struct run *r, size_t i, const sigil_pubkey_t *pk,
 		return gen_error(
 			err, SIGIL_EAMBIGUOUS,
 			"%s: several %s keys with the CKA_ID of key %u", name,
-			npriv > 1 ? "private" : "public", (unsigned)r->tag);
+			npriv > 1 ? "private" : "public", tag);
 	}
 	ret = sigil_hsm_session(hsm, &s, err);
 	if (ret != SIGIL_EOK) {
@@ -448,28 +450,28 @@ static int prove(struct run *r, size_t i, const sigil_pubkey_t *pk,
 	rv = f->C_GetAttributeValue(s, priv[0], &la, 1);
 	if (rv != CKR_OK) {
 		return sigil_hsm_error_set(err, hsm, "C_GetAttributeValue", rv,
-		                           r->label);
+		                           label);
 	}
 	/* Legitimate on the source only: anywhere else the key was made
 	 * there, which is the .de failure. */
 	copy->local = local == CK_TRUE;
-	if (copy->local && i != 0) {
+	if (copy->local && !expect_local) {
 		copy->result = SIGIL_PROOF_LOCAL;
 		return gen_error(err, SIGIL_ECRYPTO,
 		                 "%s: key %u was generated there (CKA_LOCAL), "
 		                 "not replicated",
-		                 name, (unsigned)r->tag);
+		                 name, tag);
 	}
-	ret = point_read(hsm, pub[0], xy, r->label, err);
+	ret = point_read(hsm, pub[0], xy, label, err);
 	if (ret != SIGIL_EOK) {
 		return ret;
 	}
-	if (memcmp(xy, r->rdata + 4, 64) != 0) {
+	if (memcmp(xy, rdata + 4, 64) != 0) {
 		copy->result = SIGIL_PROOF_PUBKEY_MISMATCH;
 		return gen_error(err, SIGIL_ECRYPTO,
 		                 "%s: the public key of key %u differs from "
 		                 "the DNSKEY",
-		                 name, (unsigned)r->tag);
+		                 name, tag);
 	}
 	/* A fresh challenge per HSM, so that no signature can be replayed
 	 * from another token. */
@@ -483,7 +485,7 @@ static int prove(struct run *r, size_t i, const sigil_pubkey_t *pk,
 		rv = f->C_Sign(s, digest, sizeof(digest), sig, &siglen);
 	}
 	if (rv != CKR_OK) {
-		return sigil_hsm_error_set(err, hsm, "C_Sign", rv, r->label);
+		return sigil_hsm_error_set(err, hsm, "C_Sign", rv, label);
 	}
 	/* Verified with the RDATA that will be published, not with
 	 * anything the token says about itself. */
@@ -494,10 +496,53 @@ static int prove(struct run *r, size_t i, const sigil_pubkey_t *pk,
 		return gen_error(err, SIGIL_ECRYPTO,
 		                 "%s: its signature does not verify with the "
 		                 "DNSKEY of key %u",
-		                 name, (unsigned)r->tag);
+		                 name, tag);
 	}
 	copy->result = SIGIL_PROOF_OK;
 	return SIGIL_EOK;
+}
+
+/* prove_on for hsms[i] of a run: the source may be CKA_LOCAL. */
+static int prove(struct run *r, size_t i, const sigil_pubkey_t *pk,
+                 sigil_keydb_copy_t *copy, sigil_hsm_error_t *err)
+{
+	return prove_on(r->hsms[i], r->rdata, r->id, sizeof(r->id), i == 0, pk,
+	                copy, err);
+}
+
+enum sigil_proof_result sigil_key_prove(sigil_hsm_t *hsm, const uint8_t *rdata,
+                                        size_t rdlen, const uint8_t *cka_id,
+                                        size_t idlen, bool expect_local,
+                                        sigil_keydb_copy_t *out,
+                                        sigil_hsm_error_t *err)
+{
+	sigil_pubkey_t *pk = NULL;
+	int ret;
+
+	out->present = false;
+	out->local = false;
+	out->result = SIGIL_PROOF_ERROR;
+	if (hsm == NULL || rdata == NULL || cka_id == NULL || idlen == 0 ||
+	    rdlen != SIGIL_KEY_RDATA_MAXLEN || rdata[3] != 13) {
+		gen_error(err, SIGIL_EALGORITHM,
+		          "only algorithm 13 (ECDSAP256SHA256) keys can be "
+		          "proven");
+		goto out;
+	}
+	ret = sigil_pubkey_from_dnskey(rdata, rdlen, &pk);
+	if (ret != SIGIL_EOK) {
+		gen_error(err, ret, "the DNSKEY is not a valid public key");
+		goto out;
+	}
+	ret = prove_on(hsm, rdata, cka_id, idlen, expect_local, pk, out, err);
+	/* A failure before the token answered at all: it is not reachable. */
+	if (ret != SIGIL_EOK && out->result == SIGIL_PROOF_ERROR &&
+	    ret == SIGIL_EUNREACHABLE) {
+		out->result = SIGIL_PROOF_UNREACHABLE;
+	}
+out:
+	sigil_pubkey_free(pk);
+	return out->result;
 }
 
 /* Adds a keydb error to err, naming the zone. */

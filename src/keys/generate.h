@@ -5,6 +5,7 @@
 #ifndef SIGIL_KEYS_GENERATE_H
 #define SIGIL_KEYS_GENERATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,5 +51,20 @@ int sigil_key_generate(sigil_keydb_t *db, const char *zone,
                        sigil_hsm_t **hsms, size_t n,
                        sigil_key_generate_result_t *res,
                        sigil_hsm_error_t *err);
+
+/* Proves possession of the key with DNSKEY rdata (algorithm 13 only) and
+ * CKA_ID cka_id on hsm, as sigil_key_generate does on every HSM: exactly
+ * one private and one public object with the CKA_ID, CKA_LOCAL false
+ * unless expect_local (the HSM the key was generated in), the public
+ * point equal to the DNSKEY's, and a fresh challenge signed there that
+ * verifies with the DNSKEY.  Fills out->present, out->local and
+ * out->result (key_id, hsm, proof_time and message are left to the
+ * caller) and returns out->result; for anything but SIGIL_PROOF_OK err
+ * says why. */
+enum sigil_proof_result sigil_key_prove(sigil_hsm_t *hsm, const uint8_t *rdata,
+                                        size_t rdlen, const uint8_t *cka_id,
+                                        size_t idlen, bool expect_local,
+                                        sigil_keydb_copy_t *out,
+                                        sigil_hsm_error_t *err);
 
 #endif
