@@ -19,7 +19,7 @@ static const struct {
 	{"hsm", cmd_hsm, cmd_hsm_usage,
          "HSMs: enroll (shared key-encryption key), list"},
 	{"keys", cmd_keys, cmd_keys_usage,
-         "DNSSEC keys of a zone: generate, list, dnskey, ds"},
+         "DNSSEC keys of a zone: generate, list, dnskey, ds, check"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
