@@ -9,7 +9,12 @@
 #    0 extra iterations, no salt (RFC 9276);
 # 4. check the signed zone with `sigil verify` (must be valid);
 # 5. corrupt one signature (the RRSIG over one delegation's DS) in a copy
-#    and check again: sigil must report it (exit status 1).
+#    and check again: sigil must report it (exit status 1);
+# 6. the multi-HSM test bed: three SoftHSM2 tokens over two sites
+#    (`sigil testbed`), the shared key-encryption key (`sigil hsm enroll`),
+#    a KSK and a ZSK generated once and replicated to all three with proof
+#    of possession (`sigil keys generate`), then `sigil hsm list`,
+#    `sigil keys list` and `sigil keys check`.
 #
 # Exits 0 when every step behaved as expected.  All files live in a
 # temporary directory that is removed at the end.
@@ -166,5 +171,34 @@ case $status in
 *) die "sigil verify failed on the corrupted zone (exit status $status)" ;;
 esac
 
+heading "Multi-HSM test bed: $1 testbed testbed (3 HSMs over 2 sites)"
+"$sigil" testbed testbed || die "sigil testbed failed"
+SOFTHSM2_CONF=$work/testbed/softhsm2.conf
+export SOFTHSM2_CONF
+conf=testbed/sigil.conf
+
+heading "Enrolling the HSMs: $1 hsm enroll -c $conf"
+"$sigil" hsm enroll -c "$conf" || die "sigil hsm enroll failed"
+
+heading "Generating a KSK and a ZSK for $ORIGIN on every HSM"
+"$sigil" keys generate -c "$conf" --role ksk "$ORIGIN" ||
+	die "sigil keys generate --role ksk failed"
+"$sigil" keys generate -c "$conf" --role zsk "$ORIGIN" ||
+	die "sigil keys generate --role zsk failed"
+
+heading "$1 hsm list -c $conf"
+"$sigil" hsm list -c "$conf" || die "sigil hsm list found a problem"
+
+heading "$1 keys list -c $conf $ORIGIN"
+"$sigil" keys list -c "$conf" "$ORIGIN" || die "sigil keys list failed"
+
+heading "$1 keys check -c $conf: possession proven again on every HSM"
+"$sigil" keys check -c "$conf" "$ORIGIN" || die "sigil keys check found a problem"
+
+heading "$1 keys dnskey / ds -c $conf $ORIGIN"
+"$sigil" keys dnskey -c "$conf" "$ORIGIN" || die "sigil keys dnskey failed"
+"$sigil" keys ds -c "$conf" "$ORIGIN" || die "sigil keys ds failed"
+
 heading "Demo finished: the valid zone passed," \
-	"the corrupted signature was caught"
+	"the corrupted signature was caught," \
+	"and the keys are proven on all three HSMs"
