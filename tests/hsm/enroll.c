@@ -15,118 +15,12 @@
 #include <unistd.h>
 
 #include "hsm/hsm.h"
+#include "lib/softhsm.h"
 #include "lib/tap.h"
 #include "util/error.h"
 
-#define MODULE "/usr/lib/softhsm/libsofthsm2.so"
-#define SO_PIN "so-87654321"
 #define PIN "pin-enroll-1234"
 #define NHSM 4
-
-static char dir[64];
-
-static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static bool setup(void)
-{
-	char path[256], conf[512];
-	sigil_hsm_token_t tok;
-	sigil_hsm_error_t err;
-	FILE *f;
-
-	snprintf(dir, sizeof(dir), "/tmp/sigil-enroll-test-XXXXXX");
-	if (mkdtemp(dir) == NULL) {
-		return false;
-	}
-	snprintf(path, sizeof(path), "%s/tokens", dir);
-	if (mkdir(path, 0700) != 0) {
-		return false;
-	}
-	snprintf(conf, sizeof(conf),
-	         "directories.tokendir = %s/tokens\n"
-	         "objectstore.backend = file\n"
-	         "log.level = ERROR\n",
-	         dir);
-	snprintf(path, sizeof(path), "%s/softhsm2.conf", dir);
-	f = fopen(path, "w");
-	if (f == NULL) {
-		return false;
-	}
-	fputs(conf, f);
-	fclose(f);
-	setenv("SOFTHSM2_CONF", path, 1);
-	setenv("SIGIL_TEST_ENROLL_PIN", PIN, 1);
-	for (int i = 1; i <= NHSM; i++) {
-		char label[16];
-
-		snprintf(label, sizeof(label), "hsm%d", i);
-		if (sigil_hsm_token_init(MODULE, label, SO_PIN, PIN, &tok,
-		                         &err) != SIGIL_EOK) {
-			diag("%s", err.message);
-			return false;
-		}
-	}
-	return true;
-}
-
-static sigil_hsm_t *open_hsm(int i)
-{
-	char name[16], uri[40];
-	sigil_hsm_conf_t c = {.name = name,
-	                      .site = i % 2 ? "site1" : "site2",
-	                      .module = MODULE,
-	                      .uri = uri,
-	                      .pin_env = "SIGIL_TEST_ENROLL_PIN"};
-	sigil_hsm_error_t err;
-	sigil_hsm_t *h = NULL;
-
-	snprintf(name, sizeof(name), "hsm%d", i);
-	snprintf(uri, sizeof(uri), "pkcs11:token=hsm%d", i);
-	if (sigil_hsm_open(&c, &h, &err) != SIGIL_EOK) {
-		diag("%s", err.message);
-	}
-	return h;
-}
-
-/* Every object the token shows this process (token and session objects),
- * up to max, into out; their number. */
-static CK_ULONG objects(sigil_hsm_t *h, CK_ATTRIBUTE *tmpl, CK_ULONG n,
-                        CK_OBJECT_HANDLE *out, CK_ULONG max)
-{
-	CK_FUNCTION_LIST *f = sigil_hsm_functions(h);
-	CK_SESSION_HANDLE s;
-	CK_ULONG count = 0;
-
-	if (sigil_hsm_session(h, &s, NULL) != SIGIL_EOK ||
-	    f->C_FindObjectsInit(s, tmpl, n) != CKR_OK) {
-		return (CK_ULONG)-1;
-	}
-	if (f->C_FindObjects(s, out, max, &count) != CKR_OK) {
-		count = (CK_ULONG)-1;
-	}
-	f->C_FindObjectsFinal(s);
-	return count;
-}
-
-static bool attr_bool(sigil_hsm_t *h, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE t,
-                      CK_BBOOL want)
-{
-	CK_SESSION_HANDLE s;
-	CK_BBOOL v = !want;
-	CK_ATTRIBUTE a = {t, &v, sizeof(v)};
-
-	return sigil_hsm_session(h, &s, NULL) == SIGIL_EOK &&
-	       sigil_hsm_functions(h)->C_GetAttributeValue(s, o, &a, 1) ==
-	               CKR_OK &&
-	       v == want;
-}
 
 /* The one object of each token is the KEK with the attributes asked for;
  * local says whether it was generated there. */
@@ -135,7 +29,7 @@ static void check_kek(sigil_hsm_t *h, bool local)
 	const char *name = sigil_hsm_name(h);
 	CK_OBJECT_HANDLE o[4];
 	CK_SESSION_HANDLE s;
-	CK_ULONG n = objects(h, NULL, 0, o, 4);
+	CK_ULONG n = test_hsm_objects(h, NULL, 0, o, 4);
 	CK_OBJECT_CLASS cls = 0;
 	CK_KEY_TYPE kt = 0;
 	CK_ULONG len = 0;
@@ -166,17 +60,17 @@ static void check_kek(sigil_hsm_t *h, bool local)
 	}
 	is_str(label, SIGIL_HSM_KEK_LABEL, "%s: label", name);
 	is_str(id, SIGIL_HSM_KEK_ID, "%s: id", name);
-	ok(attr_bool(h, o[0], CKA_TOKEN, CK_TRUE) &&
-	           attr_bool(h, o[0], CKA_PRIVATE, CK_TRUE) &&
-	           attr_bool(h, o[0], CKA_SENSITIVE, CK_TRUE) &&
-	           attr_bool(h, o[0], CKA_EXTRACTABLE, CK_TRUE) &&
-	           attr_bool(h, o[0], CKA_WRAP, CK_TRUE) &&
-	           attr_bool(h, o[0], CKA_UNWRAP, CK_TRUE) &&
-	           attr_bool(h, o[0], CKA_ENCRYPT, CK_TRUE) &&
-	           attr_bool(h, o[0], CKA_DECRYPT, CK_FALSE),
+	ok(test_hsm_attr_bool(h, o[0], CKA_TOKEN, CK_TRUE) &&
+	           test_hsm_attr_bool(h, o[0], CKA_PRIVATE, CK_TRUE) &&
+	           test_hsm_attr_bool(h, o[0], CKA_SENSITIVE, CK_TRUE) &&
+	           test_hsm_attr_bool(h, o[0], CKA_EXTRACTABLE, CK_TRUE) &&
+	           test_hsm_attr_bool(h, o[0], CKA_WRAP, CK_TRUE) &&
+	           test_hsm_attr_bool(h, o[0], CKA_UNWRAP, CK_TRUE) &&
+	           test_hsm_attr_bool(h, o[0], CKA_ENCRYPT, CK_TRUE) &&
+	           test_hsm_attr_bool(h, o[0], CKA_DECRYPT, CK_FALSE),
 	   "%s: token, private, sensitive, wrap/unwrap/encrypt, no decrypt",
 	   name);
-	ok(attr_bool(h, o[0], CKA_LOCAL, local ? CK_TRUE : CK_FALSE),
+	ok(test_hsm_attr_bool(h, o[0], CKA_LOCAL, local ? CK_TRUE : CK_FALSE),
 	   "%s: CKA_LOCAL %s", name,
 	   local ? "true (generated here)" : "false (a copy)");
 }
@@ -235,7 +129,7 @@ static void check_same_kek(sigil_hsm_t **hsms, size_t n)
 
 	sigil_hsm_session(hsms[0], &s, NULL);
 	if (!ok(f->C_GenerateKey(s, &kg, gen, 4, &k) == CKR_OK &&
-	                objects(hsms[0], lab, 1, &kek, 1) == 1 &&
+	                test_hsm_objects(hsms[0], lab, 1, &kek, 1) == 1 &&
 	                f->C_WrapKey(s, &kwp, kek, k, blob, &blen) == CKR_OK &&
 	                kcv_of(hsms[0], k, ref),
 	        "a test key wrapped under hsm1's KEK")) {
@@ -248,7 +142,7 @@ static void check_same_kek(sigil_hsm_t **hsms, size_t n)
 		CK_OBJECT_HANDLE u = 0, kek_i = 0;
 
 		sigil_hsm_session(hsms[i], &si, NULL);
-		ok(objects(hsms[i], lab, 1, &kek_i, 1) == 1 &&
+		ok(test_hsm_objects(hsms[i], lab, 1, &kek_i, 1) == 1 &&
 		           g->C_UnwrapKey(si, &kwp, kek_i, blob, blen, unw, 4,
 		                          &u) == CKR_OK &&
 		           kcv_of(hsms[i], u, got) && memcmp(got, ref, 3) == 0,
@@ -286,26 +180,27 @@ int main(void)
 	sigil_hsm_error_t err;
 	uint8_t kcv[3];
 	bool present = true;
-	struct stat st;
 	int ret;
 
-	if (!ok(access(MODULE, R_OK) == 0, "%s exists", MODULE)) {
+	if (!ok(access(TEST_SOFTHSM_MODULE, R_OK) == 0, "%s exists",
+	        TEST_SOFTHSM_MODULE)) {
 		printf("Bail out! SoftHSM2 is needed (apt-get install "
 		       "softhsm2)\n");
 		return 1;
 	}
-	if (!ok(setup(), "four SoftHSM2 tokens in a temporary directory")) {
+	if (!ok(test_softhsm_setup("enroll", NHSM, PIN),
+	        "four SoftHSM2 tokens in a temporary directory")) {
 		printf("Bail out! cannot make the SoftHSM2 tokens\n");
 		return 1;
 	}
 	for (int i = 1; i <= NHSM; i++) {
-		h[i - 1] = open_hsm(i);
+		h[i - 1] = test_softhsm_open(i);
 		if (!ok(h[i - 1] != NULL, "hsm%d opens", i)) {
 			printf("Bail out! cannot open the tokens\n");
 			return 1;
 		}
 	}
-	h[NHSM] = open_hsm(1); /* hsm1 a second time */
+	h[NHSM] = test_softhsm_open(1); /* hsm1 a second time */
 
 	ret = sigil_hsm_kek_check(h[0], kcv, &present, &err);
 	ok(ret == SIGIL_EOK && !present, "kek_check: none yet");
@@ -362,7 +257,7 @@ int main(void)
 	{
 		CK_OBJECT_HANDLE o[4];
 		CK_SESSION_HANDLE s;
-		CK_ULONG n = objects(h[2], NULL, 0, o, 4);
+		CK_ULONG n = test_hsm_objects(h[2], NULL, 0, o, 4);
 
 		sigil_hsm_session(h[2], &s, NULL);
 		for (CK_ULONG i = 0; i < n && n != (CK_ULONG)-1; i++) {
@@ -381,8 +276,6 @@ int main(void)
 	for (int i = 0; i <= NHSM; i++) {
 		sigil_hsm_close(h[i]);
 	}
-	ok(nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 &&
-	           stat(dir, &st) != 0 && errno == ENOENT,
-	   "temporary directory removed");
+	ok(test_softhsm_cleanup(), "temporary directory removed");
 	return done_testing();
 }

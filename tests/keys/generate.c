@@ -22,125 +22,19 @@
 #include "hsm/hsm.h"
 #include "keys/generate.h"
 #include "keys/keydb.h"
+#include "lib/softhsm.h"
 #include "lib/tap.h"
 #include "util/error.h"
 
-#define MODULE "/usr/lib/softhsm/libsofthsm2.so"
-#define SO_PIN "so-87654321"
 #define PIN "pin-generate-1234"
 #define NHSM 4 /* three enrolled, the fourth for the failures */
 #define ZONE "example.org."
-
-static char dir[64];
-
-static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static bool setup(void)
-{
-	char path[256], conf[512];
-	sigil_hsm_token_t tok;
-	sigil_hsm_error_t err;
-	FILE *f;
-
-	snprintf(dir, sizeof(dir), "/tmp/sigil-generate-test-XXXXXX");
-	if (mkdtemp(dir) == NULL) {
-		return false;
-	}
-	snprintf(path, sizeof(path), "%s/tokens", dir);
-	if (mkdir(path, 0700) != 0) {
-		return false;
-	}
-	snprintf(conf, sizeof(conf),
-	         "directories.tokendir = %s/tokens\n"
-	         "objectstore.backend = file\n"
-	         "log.level = ERROR\n",
-	         dir);
-	snprintf(path, sizeof(path), "%s/softhsm2.conf", dir);
-	f = fopen(path, "w");
-	if (f == NULL) {
-		return false;
-	}
-	fputs(conf, f);
-	fclose(f);
-	setenv("SOFTHSM2_CONF", path, 1);
-	setenv("SIGIL_TEST_GENERATE_PIN", PIN, 1);
-	for (int i = 1; i <= NHSM; i++) {
-		char label[16];
-
-		snprintf(label, sizeof(label), "hsm%d", i);
-		if (sigil_hsm_token_init(MODULE, label, SO_PIN, PIN, &tok,
-		                         &err) != SIGIL_EOK) {
-			diag("%s", err.message);
-			return false;
-		}
-	}
-	return true;
-}
-
-static sigil_hsm_t *open_hsm(int i)
-{
-	char name[16], uri[40];
-	sigil_hsm_conf_t c = {.name = name,
-	                      .site = i % 2 ? "site1" : "site2",
-	                      .module = MODULE,
-	                      .uri = uri,
-	                      .pin_env = "SIGIL_TEST_GENERATE_PIN"};
-	sigil_hsm_error_t err;
-	sigil_hsm_t *h = NULL;
-
-	snprintf(name, sizeof(name), "hsm%d", i);
-	snprintf(uri, sizeof(uri), "pkcs11:token=hsm%d", i);
-	if (sigil_hsm_open(&c, &h, &err) != SIGIL_EOK) {
-		diag("%s", err.message);
-	}
-	return h;
-}
-
-/* Objects matching tmpl (all when n is 0), up to max in out; how many,
- * or -1 on failure. */
-static CK_ULONG objects(sigil_hsm_t *h, CK_ATTRIBUTE *tmpl, CK_ULONG n,
-                        CK_OBJECT_HANDLE *out, CK_ULONG max)
-{
-	CK_FUNCTION_LIST *f = sigil_hsm_functions(h);
-	CK_SESSION_HANDLE s;
-	CK_ULONG count = 0;
-
-	if (sigil_hsm_session(h, &s, NULL) != SIGIL_EOK ||
-	    f->C_FindObjectsInit(s, tmpl, n) != CKR_OK) {
-		return (CK_ULONG)-1;
-	}
-	if (f->C_FindObjects(s, out, max, &count) != CKR_OK) {
-		count = (CK_ULONG)-1;
-	}
-	f->C_FindObjectsFinal(s);
-	return count;
-}
 
 static CK_ULONG count_all(sigil_hsm_t *h)
 {
 	CK_OBJECT_HANDLE o[64];
 
-	return objects(h, NULL, 0, o, 64);
-}
-
-static bool attr_bool(sigil_hsm_t *h, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE t,
-                      CK_BBOOL want)
-{
-	CK_SESSION_HANDLE s;
-	CK_BBOOL v = !want;
-	CK_ATTRIBUTE a = {t, &v, sizeof(v)};
-
-	return sigil_hsm_session(h, &s, NULL) == SIGIL_EOK &&
-	       sigil_hsm_functions(h)->C_GetAttributeValue(s, o, &a, 1) ==
-	               CKR_OK &&
-	       v == want;
+	return test_hsm_objects(h, NULL, 0, o, 64);
 }
 
 /* What token h holds of the key res describes; source says whether the
@@ -160,8 +54,8 @@ static void check_token(sigil_hsm_t *h, const sigil_key_generate_result_t *res,
 		{CKA_ID, (void *)res->cka_id, sizeof(res->cka_id)},
 	};
 	CK_OBJECT_HANDLE priv[4], pub[4];
-	CK_ULONG npriv = objects(h, priv_t, 2, priv, 4);
-	CK_ULONG npub = objects(h, pub_t, 2, pub, 4);
+	CK_ULONG npriv = test_hsm_objects(h, priv_t, 2, priv, 4);
+	CK_ULONG npub = test_hsm_objects(h, pub_t, 2, pub, 4);
 	CK_BYTE point[80];
 	CK_ATTRIBUTE pa = {CKA_EC_POINT, point, sizeof(point)};
 	CK_MECHANISM mech = {CKM_ECDSA, NULL, 0};
@@ -178,17 +72,18 @@ static void check_token(sigil_hsm_t *h, const sigil_key_generate_result_t *res,
 		     (unsigned long)npub);
 		return;
 	}
-	ok(attr_bool(h, priv[0], CKA_LOCAL, source ? CK_TRUE : CK_FALSE),
+	ok(test_hsm_attr_bool(h, priv[0], CKA_LOCAL,
+	                      source ? CK_TRUE : CK_FALSE),
 	   "%s: CKA_LOCAL %s", name,
 	   source ? "true (generated here)" : "false (a replica)");
-	ok(attr_bool(h, priv[0], CKA_TOKEN, CK_TRUE) &&
-	           attr_bool(h, priv[0], CKA_PRIVATE, CK_TRUE) &&
-	           attr_bool(h, priv[0], CKA_SENSITIVE, CK_TRUE) &&
-	           attr_bool(h, priv[0], CKA_EXTRACTABLE, CK_FALSE) &&
-	           attr_bool(h, priv[0], CKA_SIGN, CK_TRUE) &&
-	           attr_bool(h, priv[0], CKA_DECRYPT, CK_FALSE) &&
-	           attr_bool(h, priv[0], CKA_UNWRAP, CK_FALSE) &&
-	           attr_bool(h, priv[0], CKA_DERIVE, CK_FALSE),
+	ok(test_hsm_attr_bool(h, priv[0], CKA_TOKEN, CK_TRUE) &&
+	           test_hsm_attr_bool(h, priv[0], CKA_PRIVATE, CK_TRUE) &&
+	           test_hsm_attr_bool(h, priv[0], CKA_SENSITIVE, CK_TRUE) &&
+	           test_hsm_attr_bool(h, priv[0], CKA_EXTRACTABLE, CK_FALSE) &&
+	           test_hsm_attr_bool(h, priv[0], CKA_SIGN, CK_TRUE) &&
+	           test_hsm_attr_bool(h, priv[0], CKA_DECRYPT, CK_FALSE) &&
+	           test_hsm_attr_bool(h, priv[0], CKA_UNWRAP, CK_FALSE) &&
+	           test_hsm_attr_bool(h, priv[0], CKA_DERIVE, CK_FALSE),
 	   "%s: private key sensitive, not extractable, sign only", name);
 	sigil_hsm_session(h, &s, NULL);
 	ok(f->C_GetAttributeValue(s, pub[0], &pa, 1) == CKR_OK &&
@@ -300,20 +195,21 @@ int main(void)
 	sigil_hsm_error_t err;
 	CK_ULONG before[NHSM];
 	char path[128];
-	struct stat st;
 	int ret;
 
-	if (!ok(access(MODULE, R_OK) == 0, "%s exists", MODULE)) {
+	if (!ok(access(TEST_SOFTHSM_MODULE, R_OK) == 0, "%s exists",
+	        TEST_SOFTHSM_MODULE)) {
 		printf("Bail out! SoftHSM2 is needed (apt-get install "
 		       "softhsm2)\n");
 		return 1;
 	}
-	if (!ok(setup(), "four SoftHSM2 tokens in a temporary directory")) {
+	if (!ok(test_softhsm_setup("generate", NHSM, PIN),
+	        "four SoftHSM2 tokens in a temporary directory")) {
 		printf("Bail out! cannot make the SoftHSM2 tokens\n");
 		return 1;
 	}
 	for (int i = 0; i < NHSM; i++) {
-		h[i] = open_hsm(i + 1);
+		h[i] = test_softhsm_open(i + 1);
 	}
 	if (!ok(h[0] && h[1] && h[2] && h[3], "HSMs open")) {
 		printf("Bail out! cannot open the tokens\n");
@@ -325,7 +221,7 @@ int main(void)
 		printf("Bail out! enrollment failed\n");
 		return 1;
 	}
-	snprintf(path, sizeof(path), "%s/keys.db", dir);
+	snprintf(path, sizeof(path), "%s/keys.db", test_softhsm_dir);
 	if (!ok(sigil_keydb_open(path, &db, &dberr) == SIGIL_EOK,
 	        "key database")) {
 		printf("Bail out! %s\n", dberr.message);
@@ -388,8 +284,6 @@ int main(void)
 	for (int i = 0; i < NHSM; i++) {
 		sigil_hsm_close(h[i]);
 	}
-	ok(nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 &&
-	           stat(dir, &st) != 0 && errno == ENOENT,
-	   "temporary directory removed");
+	ok(test_softhsm_cleanup(), "temporary directory removed");
 	return done_testing();
 }
