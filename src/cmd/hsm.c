@@ -19,6 +19,7 @@
 
 #include "cmd/commands.h"
 #include "cmd/config_hsm.h"
+#include "cmd/json.h"
 #include "config/config.h"
 #include "hsm/hsm.h"
 #include "keys/keydb.h"
@@ -519,28 +520,11 @@ static void list_text(const hsm_row_t *rows, size_t n,
 	       db_exists ? "" : " (no database yet)");
 }
 
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\') {
-			printf("\\%c", c);
-		} else if (c < 0x20 || c >= 0x7f) {
-			printf("\\u%04x", c);
-		} else {
-			putchar(c);
-		}
-	}
-	putchar('"');
-}
-
 static void json_field(const char *name, const char *value, bool known)
 {
 	printf(",\"%s\":", name);
 	if (known) {
-		json_str(value);
+		cmd_json_str(stdout, value);
 	} else {
 		printf("null");
 	}
@@ -565,7 +549,7 @@ static void list_json(const hsm_row_t *rows, size_t n,
 
 		kek_str(r, kek, sizeof(kek));
 		printf("%s\n{\"type\":\"hsm\",\"name\":", sep);
-		json_str(r->conf->name);
+		cmd_json_str(stdout, r->conf->name);
 		json_field("site", r->conf->site, true);
 		json_bool("reachable", r->reachable, true);
 		json_bool("logged_in", r->logged_in, true);
@@ -596,7 +580,7 @@ static void list_json(const hsm_row_t *rows, size_t n,
 		struct stat st;
 
 		printf("%s\n{\"type\":\"keystore\",\"name\":", sep);
-		json_str(ks->name);
+		cmd_json_str(stdout, ks->name);
 		json_field("directory", ks->directory, true);
 		json_bool("exists",
 		          stat(ks->directory, &st) == 0 && S_ISDIR(st.st_mode),

@@ -24,6 +24,7 @@
 
 #include "cmd/commands.h"
 #include "cmd/config_hsm.h"
+#include "cmd/json.h"
 #include "config/config.h"
 #include "crypto/key.h"
 #include "dns/name.h"
@@ -234,23 +235,6 @@ out:
 	return ret;
 }
 
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\') {
-			printf("\\%c", c);
-		} else if (c < 0x20 || c >= 0x7f) {
-			printf("\\u%04x", c);
-		} else {
-			putchar(c);
-		}
-	}
-	putchar('"');
-}
-
 static const char *name_or(const char *s)
 {
 	return s != NULL ? s : "unknown";
@@ -267,33 +251,35 @@ static void list_key(const sigil_keydb_key_t *k, const sigil_keydb_copy_t *c,
 	hex(idhex, k->cka_id, k->cka_id_len, false);
 	if (json) {
 		printf("%s{\"id\":%lld,\"zone\":", sep, (long long)k->id);
-		json_str(k->zone);
+		cmd_json_str(stdout, k->zone);
 		printf(",\"role\":");
-		json_str(name_or(sigil_key_role_name(k->role)));
+		cmd_json_str(stdout, name_or(sigil_key_role_name(k->role)));
 		printf(",\"state\":");
-		json_str(name_or(sigil_key_state_name(k->state)));
+		cmd_json_str(stdout, name_or(sigil_key_state_name(k->state)));
 		printf(",\"algorithm\":%u,\"tag\":%u,\"flags\":%u,\"bits\":%u,"
 		       "\"cka_id\":\"%s\",\"created\":",
 		       (unsigned)k->algorithm, (unsigned)k->tag,
 		       (unsigned)k->flags, k->bits, idhex);
-		json_str(created);
+		cmd_json_str(stdout, created);
 		printf(",\"copies\":[");
 		for (size_t i = 0; i < nc; i++) {
 			time_str(when, sizeof(when), c[i].proof_time);
 			printf("%s{\"hsm\":", i ? "," : "");
-			json_str(c[i].hsm);
+			cmd_json_str(stdout, c[i].hsm);
 			printf(",\"present\":%s,\"local\":%s,\"proof_time\":",
 			       c[i].present ? "true" : "false",
 			       c[i].local ? "true" : "false");
 			if (c[i].proof_time == 0) {
 				printf("null");
 			} else {
-				json_str(when);
+				cmd_json_str(stdout, when);
 			}
 			printf(",\"proof\":");
-			json_str(name_or(sigil_proof_result_name(c[i].result)));
+			cmd_json_str(stdout, name_or(sigil_proof_result_name(
+						     c[i].result)));
 			printf(",\"message\":");
-			json_str(c[i].message != NULL ? c[i].message : "");
+			cmd_json_str(stdout,
+			             c[i].message != NULL ? c[i].message : "");
 			printf("}");
 		}
 		printf("]}");
@@ -504,18 +490,19 @@ static int check_record(sigil_keydb_t *db, const sigil_keydb_key_t *k,
 	copy->message = copy->result == SIGIL_PROOF_OK ? "checked" : message;
 	if (json) {
 		printf("%s{\"zone\":", *sep);
-		json_str(k->zone);
+		cmd_json_str(stdout, k->zone);
 		printf(",\"id\":%lld,\"tag\":%u,\"role\":", (long long)k->id,
 		       (unsigned)k->tag);
-		json_str(name_or(sigil_key_role_name(k->role)));
+		cmd_json_str(stdout, name_or(sigil_key_role_name(k->role)));
 		printf(",\"hsm\":");
-		json_str(hsm);
+		cmd_json_str(stdout, hsm);
 		printf(",\"present\":%s,\"local\":%s,\"result\":",
 		       copy->present ? "true" : "false",
 		       copy->local ? "true" : "false");
-		json_str(name_or(sigil_proof_result_name(copy->result)));
+		cmd_json_str(stdout,
+		             name_or(sigil_proof_result_name(copy->result)));
 		printf(",\"message\":");
-		json_str(copy->message);
+		cmd_json_str(stdout, copy->message);
 		printf("}");
 		*sep = ",";
 	} else {

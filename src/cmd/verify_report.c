@@ -1,6 +1,7 @@
 #include <inttypes.h>
 #include <time.h>
 
+#include "cmd/json.h"
 #include "cmd/verify_report.h"
 #include "crypto/alg.h"
 #include "crypto/key.h"
@@ -164,30 +165,14 @@ void verify_report_text(FILE *out, const sigil_verify_report_t *r,
 	}
 }
 
-static void json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
-			fprintf(out, "\\%c", c);
-		} else if (c < 0x20 || c >= 0x7f) {
-			fprintf(out, "\\u%04x", c);
-		} else {
-			fputc(c, out);
-		}
-	}
-	fputc('"', out);
-}
-
 void verify_report_json(FILE *out, const sigil_verify_report_t *r,
                         const char *path)
 {
 	char salt[520];
 	fprintf(out, "{\"zone\":");
-	json_str(out, r->zone);
+	cmd_json_str(out, r->zone);
 	fprintf(out, ",\"file\":");
-	json_str(out, path);
+	cmd_json_str(out, path);
 	fprintf(out, ",\"valid\":%s,\"lenient\":%s,\"time\":%" PRIu64,
 	        r->errors == 0 ? "true" : "false",
 	        r->lenient ? "true" : "false", r->now);
@@ -259,10 +244,10 @@ void verify_report_json(FILE *out, const sigil_verify_report_t *r,
 		        i ? "," : "",
 		        f->severity == SIGIL_SEV_ERROR ? "error" : "warning",
 		        sigil_finding_code(f->code));
-		json_str(out, f->owner);
+		cmd_json_str(out, f->owner);
 		fprintf(out, ",\"type\":");
 		if (f->type) {
-			json_str(out, sigil_rrtype_name(f->type, tn));
+			cmd_json_str(out, sigil_rrtype_name(f->type, tn));
 		} else {
 			fprintf(out, "null");
 		}
@@ -277,7 +262,7 @@ void verify_report_json(FILE *out, const sigil_verify_report_t *r,
 			fprintf(out, ",\"algorithm\":null");
 		}
 		fprintf(out, ",\"message\":");
-		json_str(out, f->message);
+		cmd_json_str(out, f->message);
 		fputc('}', out);
 	}
 	fprintf(out, "]}\n");

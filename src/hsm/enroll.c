@@ -28,35 +28,17 @@ static CK_BBOOL ck_false = CK_FALSE;
 
 /* Finds the secret keys labelled KEK_LABEL: up to max handles in out,
  * their number (at most max) in *count. */
-static int kek_find(sigil_hsm_t *hsm, CK_SESSION_HANDLE s,
-                    CK_OBJECT_HANDLE *out, CK_ULONG max, CK_ULONG *count,
-                    sigil_hsm_error_t *err)
+static int kek_find(sigil_hsm_t *hsm, CK_OBJECT_HANDLE *out, CK_ULONG max,
+                    CK_ULONG *count, sigil_hsm_error_t *err)
 {
-	CK_FUNCTION_LIST *f = sigil_hsm_functions(hsm);
 	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
 	CK_ATTRIBUTE tmpl[] = {
 		{CKA_CLASS, &cls, sizeof(cls)},
 		{CKA_LABEL, (void *)KEK_LABEL, sizeof(KEK_LABEL) - 1},
 	};
-	CK_RV rv;
 
-	*count = 0;
-	rv = f->C_FindObjectsInit(s, tmpl, 2);
-	if (rv != CKR_OK) {
-		return sigil_hsm_error_set(err, hsm, "C_FindObjectsInit", rv,
-		                           KEK_LABEL);
-	}
-	rv = f->C_FindObjects(s, out, max, count);
-	CK_RV rv2 = f->C_FindObjectsFinal(s);
-	if (rv == CKR_OK) {
-		rv = rv2;
-	}
-	if (rv != CKR_OK) {
-		*count = 0;
-		return sigil_hsm_error_set(err, hsm, "C_FindObjects", rv,
-		                           KEK_LABEL);
-	}
-	return SIGIL_EOK;
+	return sigil_hsm_objects_find(hsm, tmpl, 2, out, max, count, KEK_LABEL,
+	                              err);
 }
 
 /* KCV of an AES key: AES-ECB of a zero block, or AES-CBC with a zero IV
@@ -113,7 +95,7 @@ static int kek_lookup(sigil_hsm_t *hsm, CK_OBJECT_HANDLE *handle,
 	memset(kcv, 0, 3);
 	ret = sigil_hsm_session(hsm, &s, err);
 	if (ret == SIGIL_EOK) {
-		ret = kek_find(hsm, s, found, KEK_FIND_MAX, &count, err);
+		ret = kek_find(hsm, found, KEK_FIND_MAX, &count, err);
 	}
 	if (ret == SIGIL_EOK && count > 1) {
 		hsm_error(err, CKR_OK,
@@ -215,22 +197,6 @@ static int attr_read(sigil_hsm_t *hsm, CK_SESSION_HANDLE s,
 	return SIGIL_EOK;
 }
 
-/* Destroys *obj (if any); CKR_OK or why it could not be destroyed. */
-static CK_RV object_destroy(sigil_hsm_t *hsm, CK_OBJECT_HANDLE *obj)
-{
-	CK_SESSION_HANDLE s;
-	CK_RV rv = CKR_OK;
-
-	if (*obj != CK_INVALID_HANDLE) {
-		rv = CKR_SESSION_HANDLE_INVALID;
-		if (sigil_hsm_session(hsm, &s, NULL) == SIGIL_EOK) {
-			rv = sigil_hsm_functions(hsm)->C_DestroyObject(s, *obj);
-		}
-	}
-	*obj = CK_INVALID_HANDLE;
-	return rv;
-}
-
 /* Rollback: destroys the KEKs this run made; where that fails, marks the
  * HSM SIGIL_HSM_KEK_LEFT and adds it to err's message. */
 static void made_destroy(sigil_hsm_t **hsms, size_t n,
@@ -243,7 +209,7 @@ static void made_destroy(sigil_hsm_t **hsms, size_t n,
 		if (!made[i]) {
 			continue;
 		}
-		rv = object_destroy(hsms[i], &handles[i]);
+		rv = sigil_hsm_object_destroy(hsms[i], &handles[i]);
 		if (rv == CKR_OK) {
 			continue;
 		}
@@ -398,9 +364,9 @@ static int kek_copy(sigil_hsm_t *src, CK_OBJECT_HANDLE kek, sigil_hsm_t *dst,
 out:
 	/* Session objects: should destroying one fail, it still goes when
 	 * the session closes (at sigil_hsm_close()). */
-	object_destroy(src, &spub);
-	object_destroy(dst, &tpub);
-	object_destroy(dst, &tpriv);
+	sigil_hsm_object_destroy(src, &spub);
+	sigil_hsm_object_destroy(dst, &tpub);
+	sigil_hsm_object_destroy(dst, &tpriv);
 	free(blob);
 	free(modulus);
 	free(pubexp);

@@ -165,6 +165,17 @@ const char *sigil_hsm_rv_name(CK_RV rv);
 int sigil_hsm_error_set(sigil_hsm_error_t *err, const sigil_hsm_t *hsm,
                         const char *function, CK_RV rv, const char *what);
 
+/* Finds the objects matching tmpl (n attributes) on the calling thread's
+ * session: up to max handles in out, their number in *count.  what names
+ * the objects in error messages. */
+int sigil_hsm_objects_find(sigil_hsm_t *hsm, CK_ATTRIBUTE *tmpl, CK_ULONG n,
+                           CK_OBJECT_HANDLE *out, CK_ULONG max, CK_ULONG *count,
+                           const char *what, sigil_hsm_error_t *err);
+
+/* Destroys *obj when it is set and clears it: CKR_OK, or why the object
+ * could not be destroyed (it may then remain on the token). */
+CK_RV sigil_hsm_object_destroy(sigil_hsm_t *hsm, CK_OBJECT_HANDLE *obj);
+
 /* ---------------------------------------------------------------------
  * Enrollment (src/hsm/enroll.c): one AES-256 key-encryption key (KEK)
  * shared by every HSM of a configuration, for replicating signing keys by

@@ -73,12 +73,8 @@ static int find(sigil_hsm_t *hsm, CK_OBJECT_CLASS cls, const void *id,
                 size_t idlen, const char *label, CK_OBJECT_HANDLE *out,
                 CK_ULONG *count, sigil_hsm_error_t *err)
 {
-	CK_FUNCTION_LIST *f = sigil_hsm_functions(hsm);
 	CK_ATTRIBUTE tmpl[3] = {{CKA_CLASS, &cls, sizeof(cls)}};
 	CK_ULONG nt = 1;
-	CK_SESSION_HANDLE s;
-	CK_RV rv, rv2;
-	int ret;
 
 	if (id != NULL) {
 		tmpl[nt++] = (CK_ATTRIBUTE){CKA_ID, (void *)id, idlen};
@@ -87,28 +83,8 @@ static int find(sigil_hsm_t *hsm, CK_OBJECT_CLASS cls, const void *id,
 		tmpl[nt++] =
 			(CK_ATTRIBUTE){CKA_LABEL, (void *)label, strlen(label)};
 	}
-
-	*count = 0;
-	ret = sigil_hsm_session(hsm, &s, err);
-	if (ret != SIGIL_EOK) {
-		return ret;
-	}
-	rv = f->C_FindObjectsInit(s, tmpl, nt);
-	if (rv != CKR_OK) {
-		return sigil_hsm_error_set(err, hsm, "C_FindObjectsInit", rv,
-		                           label);
-	}
-	rv = f->C_FindObjects(s, out, FIND_MAX, count);
-	rv2 = f->C_FindObjectsFinal(s);
-	if (rv == CKR_OK) {
-		rv = rv2;
-	}
-	if (rv != CKR_OK) {
-		*count = 0;
-		return sigil_hsm_error_set(err, hsm, "C_FindObjects", rv,
-		                           label);
-	}
-	return SIGIL_EOK;
+	return sigil_hsm_objects_find(hsm, tmpl, nt, out, FIND_MAX, count,
+	                              label, err);
 }
 
 /* The HSM's KEK; refuses an HSM that has none (or several) before
@@ -183,22 +159,6 @@ static int point_read(sigil_hsm_t *hsm, CK_OBJECT_HANDLE obj, uint8_t *xy,
 	}
 	memcpy(xy, p, 64);
 	return SIGIL_EOK;
-}
-
-/* Destroys *obj on hsm if set; CKR_OK or why it stayed. */
-static CK_RV destroy(sigil_hsm_t *hsm, CK_OBJECT_HANDLE *obj)
-{
-	CK_SESSION_HANDLE s;
-	CK_RV rv = CKR_OK;
-
-	if (*obj != CK_INVALID_HANDLE) {
-		rv = CKR_SESSION_HANDLE_INVALID;
-		if (sigil_hsm_session(hsm, &s, NULL) == SIGIL_EOK) {
-			rv = sigil_hsm_functions(hsm)->C_DestroyObject(s, *obj);
-		}
-	}
-	*obj = CK_INVALID_HANDLE;
-	return rv;
 }
 
 /* Generates a pair in hsms[0] and derives RDATA, tag, CKA_ID and label
@@ -561,7 +521,7 @@ static void made_destroy(struct run *r, sigil_hsm_error_t *err)
 		CK_OBJECT_HANDLE *obj[] = {&r->made[i].priv, &r->made[i].pub};
 
 		for (size_t k = 0; k < 2; k++) {
-			CK_RV rv = destroy(r->hsms[i], obj[k]);
+			CK_RV rv = sigil_hsm_object_destroy(r->hsms[i], obj[k]);
 			size_t used;
 
 			if (rv == CKR_OK || err == NULL) {
@@ -677,8 +637,8 @@ int sigil_key_generate(sigil_keydb_t *db, const char *zone,
 		}
 		/* Left behind, a discarded pair would be one more key with
 		 * a plausible label on the token. */
-		CK_RV rv = destroy(hsms[0], &r.made[0].priv);
-		CK_RV rv2 = destroy(hsms[0], &r.made[0].pub);
+		CK_RV rv = sigil_hsm_object_destroy(hsms[0], &r.made[0].priv);
+		CK_RV rv2 = sigil_hsm_object_destroy(hsms[0], &r.made[0].pub);
 
 		if (rv == CKR_OK) {
 			rv = rv2;
