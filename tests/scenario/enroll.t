@@ -38,16 +38,10 @@ import sigiltest as st  # noqa: E402
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                      '..', '..'))
-MODULE = '/usr/lib/softhsm/libsofthsm2.so'
+MODULE = st.SOFTHSM_MODULE
 
 tap = st.Tap()
-if not st.have_sigil():
-    tap.bail('no sigil binary at %s (set SIGIL)' % st.SIGIL)
-for tool in ('cc', 'pkg-config', 'softhsm2-util'):
-    if shutil.which(tool) is None:
-        tap.bail('%s is required for this test' % tool)
-if not os.path.isfile(MODULE):
-    tap.bail('%s (SoftHSM2) is required for this test' % MODULE)
+st.require_hsm_tools(tap, 'cc', 'pkg-config', 'softhsm2-util')
 
 tmp = tempfile.mkdtemp(prefix='sigil-enroll-')
 ROW = re.compile(r'^(\S+)\s+(\S+)\s+([0-9a-f]{6}|-)\s+(\S+)$')
@@ -59,13 +53,7 @@ def read(path):
 
 
 def testbed(name):
-    d = os.path.join(tmp, name)
-    p = subprocess.run([st.SIGIL, 'testbed', d], stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, universal_newlines=True,
-                       timeout=120)
-    if p.returncode != 0:
-        tap.bail('sigil testbed %s failed: %s' % (d, p.stderr))
-    return d
+    return st.make_testbed(tap, os.path.join(tmp, name))
 
 
 def env_of(d, **extra):
@@ -179,16 +167,8 @@ tap.ok(rc == 1 and len(rows) == 3 and
 
 # 4. All or nothing: unwrap fails on hsm3.
 d = testbed('tb3')
-flags = subprocess.run(['pkg-config', '--cflags', 'p11-kit-1'],
-                       stdout=subprocess.PIPE,
-                       universal_newlines=True).stdout.split()
-fault = os.path.join(tmp, 'libsigil-fault.so')
-p = subprocess.run(['cc', '-shared', '-fPIC', '-std=c11', '-Wall', '-Wextra',
-                    '-Werror', '-O1', '-pthread', *flags, '-o', fault,
-                    os.path.join(ROOT, 'tests/fault/faultp11.c')],
-                   stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                   universal_newlines=True)
-if not tap.ok(p.returncode == 0, 'fault module compiles', p.stderr):
+fault, cc_err = st.build_fault_module(tmp)
+if not tap.ok(cc_err == '', 'fault module compiles', cc_err):
     tap.done()
 cf = conf_with(d, 'fault.conf', edit=lambda n, e: e.replace(
     '"%s"' % MODULE, '"%s"' % fault))

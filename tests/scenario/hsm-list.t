@@ -30,17 +30,11 @@ import sigiltest as st  # noqa: E402
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                      '..', '..'))
-MODULE = '/usr/lib/softhsm/libsofthsm2.so'
+MODULE = st.SOFTHSM_MODULE
 HSMS = ['hsm1', 'hsm2', 'hsm3']
 
 tap = st.Tap()
-if not st.have_sigil():
-    tap.bail('no sigil binary at %s (set SIGIL)' % st.SIGIL)
-for tool in ('cc', 'pkg-config', 'softhsm2-util'):
-    if shutil.which(tool) is None:
-        tap.bail('%s is required for this test' % tool)
-if not os.path.isfile(MODULE):
-    tap.bail('%s (SoftHSM2) is required for this test' % MODULE)
+st.require_hsm_tools(tap, 'cc', 'pkg-config', 'softhsm2-util')
 
 tmp = tempfile.mkdtemp(prefix='sigil-hsm-list-')
 
@@ -138,16 +132,8 @@ tap.ok(all(field(b, h, 'KEK') == kcv for h in HSMS),
        'enrolled: the KCV of the enrollment on every HSM', out)
 
 # 3. hsm2 unreachable through the fault module.
-flags = subprocess.run(['pkg-config', '--cflags', 'p11-kit-1'],
-                       stdout=subprocess.PIPE,
-                       universal_newlines=True).stdout.split()
-fault = os.path.join(tmp, 'libsigil-fault.so')
-p = subprocess.run(['cc', '-shared', '-fPIC', '-std=c11', '-Wall', '-Wextra',
-                    '-Werror', '-O1', '-pthread', *flags, '-o', fault,
-                    os.path.join(ROOT, 'tests/fault/faultp11.c')],
-                   stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                   universal_newlines=True)
-if not tap.ok(p.returncode == 0, 'fault module compiles', p.stderr):
+fault, cc_err = st.build_fault_module(tmp)
+if not tap.ok(cc_err == '', 'fault module compiles', cc_err):
     tap.done()
 cf = conf_with(d, 'fault.conf', lambda n, e: e.replace(
     '"%s"' % MODULE, '"%s"' % fault))

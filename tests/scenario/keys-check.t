@@ -32,18 +32,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'tools'))
 import sigiltest as st  # noqa: E402
 
-MODULE = '/usr/lib/softhsm/libsofthsm2.so'
+MODULE = st.SOFTHSM_MODULE
 HSMS = ['hsm1', 'hsm2', 'hsm3']
 CC = os.environ.get('CC', 'cc')
 
 tap = st.Tap()
-if not st.have_sigil():
-    tap.bail('no sigil binary at %s (set SIGIL)' % st.SIGIL)
-for t in ('softhsm2-util', CC):
-    if shutil.which(t) is None:
-        tap.bail('%s is required for this test' % t)
-if not os.path.isfile(MODULE):
-    tap.bail('%s (SoftHSM2) is required for this test' % MODULE)
+st.require_hsm_tools(tap, 'softhsm2-util', CC)
 
 tmp = tempfile.mkdtemp(prefix='sigil-keys-check-')
 agent = os.path.join(tmp, 'de-agent')
@@ -55,12 +49,7 @@ p = subprocess.run([CC, '-std=c11', '-Wall', '-Werror',
 if p.returncode != 0:
     tap.bail('cannot compile de-agent.c: %s' % p.stderr)
 
-d = os.path.join(tmp, 'tb')
-p = subprocess.run([st.SIGIL, 'testbed', d], stdout=subprocess.PIPE,
-                   stderr=subprocess.PIPE, universal_newlines=True,
-                   timeout=120)
-if p.returncode != 0:
-    tap.bail('sigil testbed failed: %s' % p.stderr)
+d = st.make_testbed(tap, os.path.join(tmp, 'tb'))
 ENV = dict(os.environ, SOFTHSM2_CONF=os.path.join(d, 'softhsm2.conf'))
 
 

@@ -27,29 +27,17 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 '..', 'tools'))
 import sigiltest as st  # noqa: E402
 
-MODULE = '/usr/lib/softhsm/libsofthsm2.so'
+MODULE = st.SOFTHSM_MODULE
 HSMS = ['hsm1', 'hsm2', 'hsm3']
 
 tap = st.Tap()
-if not st.have_sigil():
-    tap.bail('no sigil binary at %s (set SIGIL)' % st.SIGIL)
-for tool in ('softhsm2-util', 'dnssec-dsfromkey', 'ldns-key2ds'):
-    if shutil.which(tool) is None:
-        tap.bail('%s is required for this test' % tool)
-if not os.path.isfile(MODULE):
-    tap.bail('%s (SoftHSM2) is required for this test' % MODULE)
+st.require_hsm_tools(tap, 'softhsm2-util', 'dnssec-dsfromkey', 'ldns-key2ds')
 
 tmp = tempfile.mkdtemp(prefix='sigil-keys-')
 
 
 def testbed(name):
-    d = os.path.join(tmp, name)
-    p = subprocess.run([st.SIGIL, 'testbed', d], stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, universal_newlines=True,
-                       timeout=120)
-    if p.returncode != 0:
-        tap.bail('sigil testbed %s failed: %s' % (d, p.stderr))
-    return d
+    return st.make_testbed(tap, os.path.join(tmp, name))
 
 
 def run(d, *args, conf='sigil.conf', cmd='keys'):

@@ -226,3 +226,48 @@ def run_parallel(fn, items, jobs=JOBS):
 
 def have_sigil():
     return os.path.isfile(SIGIL) and os.access(SIGIL, os.X_OK)
+
+
+# --------------------------------------------------------------------------
+# HSM scenarios: SoftHSM2 test beds and the fault module
+
+SOFTHSM_MODULE = '/usr/lib/softhsm/libsofthsm2.so'
+
+
+def require_hsm_tools(tap, *tools):
+    """Bails out (a failure, not a skip) unless sigil, SoftHSM2 and the
+    named programs are installed."""
+    import shutil
+    if not have_sigil():
+        tap.bail('no sigil binary at %s (set SIGIL)' % SIGIL)
+    for tool in tools:
+        if shutil.which(tool) is None:
+            tap.bail('%s is required for this test' % tool)
+    if not os.path.isfile(SOFTHSM_MODULE):
+        tap.bail('%s (SoftHSM2) is required for this test' % SOFTHSM_MODULE)
+
+
+def make_testbed(tap, d, *args):
+    """`sigil testbed D ARGS`; bails out when it fails.  Returns D."""
+    p = subprocess.run([SIGIL, 'testbed', *args, d], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, universal_newlines=True,
+                       timeout=120)
+    if p.returncode != 0:
+        tap.bail('sigil testbed %s failed: %s' % (d, p.stderr))
+    return d
+
+
+def build_fault_module(tmp):
+    """Compiles the test-only fault module (tests/fault/faultp11.c) into
+    tmp.  Returns (path, compiler errors); the errors are '' on success."""
+    flags = subprocess.run(['pkg-config', '--cflags', 'p11-kit-1'],
+                           stdout=subprocess.PIPE,
+                           universal_newlines=True).stdout.split()
+    path = os.path.join(tmp, 'libsigil-fault.so')
+    p = subprocess.run(['cc', '-shared', '-fPIC', '-std=c11', '-Wall',
+                        '-Wextra', '-Werror', '-O1', '-pthread', *flags,
+                        '-o', path,
+                        os.path.join(ROOT, 'tests/fault/faultp11.c')],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True)
+    return path, (p.stderr or 'cc failed') if p.returncode != 0 else ''
