@@ -25,6 +25,7 @@
 #include "cmd/commands.h"
 #include "cmd/config_hsm.h"
 #include "cmd/json.h"
+#include "cmd/keys.h"
 #include "config/config.h"
 #include "crypto/key.h"
 #include "dns/name.h"
@@ -85,8 +86,8 @@ void cmd_keys_usage(FILE *out)
 }
 
 /* Canonical presentation form of zone ("example."), or false. */
-static bool zone_canon(const char *zone, uint8_t wire[SIGIL_DNAME_MAXLEN],
-                       char txt[SIGIL_DNAME_TXT_MAXLEN])
+bool keys_zone_canon(const char *zone, uint8_t wire[SIGIL_DNAME_MAXLEN],
+                     char txt[SIGIL_DNAME_TXT_MAXLEN])
 {
 	uint8_t raw[SIGIL_DNAME_MAXLEN];
 
@@ -135,7 +136,7 @@ static int generate_run(const char *path, const char *zone,
 	size_t n = 0;
 	int r, ret = SIGIL_EXIT_USAGE;
 
-	if (!zone_canon(zone, wire, ztxt)) {
+	if (!keys_zone_canon(zone, wire, ztxt)) {
 		fprintf(stderr,
 		        "sigil keys generate: '%s' is not a domain name\n",
 		        zone);
@@ -235,7 +236,7 @@ out:
 	return ret;
 }
 
-static const char *name_or(const char *s)
+const char *keys_name_or(const char *s)
 {
 	return s != NULL ? s : "unknown";
 }
@@ -253,9 +254,11 @@ static void list_key(const sigil_keydb_key_t *k, const sigil_keydb_copy_t *c,
 		printf("%s{\"id\":%lld,\"zone\":", sep, (long long)k->id);
 		cmd_json_str(stdout, k->zone);
 		printf(",\"role\":");
-		cmd_json_str(stdout, name_or(sigil_key_role_name(k->role)));
+		cmd_json_str(stdout,
+		             keys_name_or(sigil_key_role_name(k->role)));
 		printf(",\"state\":");
-		cmd_json_str(stdout, name_or(sigil_key_state_name(k->state)));
+		cmd_json_str(stdout,
+		             keys_name_or(sigil_key_state_name(k->state)));
 		printf(",\"algorithm\":%u,\"tag\":%u,\"flags\":%u,\"bits\":%u,"
 		       "\"cka_id\":\"%s\",\"created\":",
 		       (unsigned)k->algorithm, (unsigned)k->tag,
@@ -275,8 +278,9 @@ static void list_key(const sigil_keydb_key_t *k, const sigil_keydb_copy_t *c,
 				cmd_json_str(stdout, when);
 			}
 			printf(",\"proof\":");
-			cmd_json_str(stdout, name_or(sigil_proof_result_name(
-						     c[i].result)));
+			cmd_json_str(stdout,
+			             keys_name_or(sigil_proof_result_name(
+					     c[i].result)));
 			printf(",\"message\":");
 			cmd_json_str(stdout,
 			             c[i].message != NULL ? c[i].message : "");
@@ -286,8 +290,10 @@ static void list_key(const sigil_keydb_key_t *k, const sigil_keydb_copy_t *c,
 		return;
 	}
 	printf("key %lld\n", (long long)k->id);
-	printf("  role:       %s\n", name_or(sigil_key_role_name(k->role)));
-	printf("  state:      %s\n", name_or(sigil_key_state_name(k->state)));
+	printf("  role:       %s\n",
+	       keys_name_or(sigil_key_role_name(k->role)));
+	printf("  state:      %s\n",
+	       keys_name_or(sigil_key_state_name(k->state)));
 	printf("  algorithm:  %u\n", (unsigned)k->algorithm);
 	printf("  key tag:    %u\n", (unsigned)k->tag);
 	printf("  flags:      %u\n", (unsigned)k->flags);
@@ -298,7 +304,7 @@ static void list_key(const sigil_keydb_key_t *k, const sigil_keydb_copy_t *c,
 		printf("  copy %s: present %s, local %s, proof %s at %s%s%s\n",
 		       c[i].hsm, c[i].present ? "yes" : "no",
 		       c[i].local ? "yes" : "no",
-		       name_or(sigil_proof_result_name(c[i].result)), when,
+		       keys_name_or(sigil_proof_result_name(c[i].result)), when,
 		       c[i].message != NULL && *c[i].message ? ": " : "",
 		       c[i].message != NULL ? c[i].message : "");
 	}
@@ -350,7 +356,7 @@ static int read_run(const char *path, const char *zone, int sub,
 	const char *sep = "";
 	int r, ret = SIGIL_EXIT_USAGE;
 
-	if (!zone_canon(zone, wire, ztxt)) {
+	if (!keys_zone_canon(zone, wire, ztxt)) {
 		fprintf(stderr, "sigil keys %s: '%s' is not a domain name\n",
 		        subname[sub], zone);
 		return SIGIL_EXIT_USAGE;
@@ -476,226 +482,6 @@ static bool parse_ulong(const char *s, unsigned long max, unsigned long *out)
 
 enum { OPT_ROLE = 256, OPT_ALG, OPT_JSON, OPT_TTL, OPT_DIGEST };
 
-/* One proof of check: printed and recorded in the key database. */
-static int check_record(sigil_keydb_t *db, const sigil_keydb_key_t *k,
-                        const char *hsm, sigil_keydb_copy_t *copy,
-                        const char *message, bool json, const char **sep)
-{
-	sigil_keydb_error_t kerr;
-	int r;
-
-	copy->key_id = k->id;
-	copy->hsm = hsm;
-	copy->proof_time = (int64_t)time(NULL);
-	copy->message = copy->result == SIGIL_PROOF_OK ? "checked" : message;
-	if (json) {
-		printf("%s{\"zone\":", *sep);
-		cmd_json_str(stdout, k->zone);
-		printf(",\"id\":%lld,\"tag\":%u,\"role\":", (long long)k->id,
-		       (unsigned)k->tag);
-		cmd_json_str(stdout, name_or(sigil_key_role_name(k->role)));
-		printf(",\"hsm\":");
-		cmd_json_str(stdout, hsm);
-		printf(",\"present\":%s,\"local\":%s,\"result\":",
-		       copy->present ? "true" : "false",
-		       copy->local ? "true" : "false");
-		cmd_json_str(stdout,
-		             name_or(sigil_proof_result_name(copy->result)));
-		printf(",\"message\":");
-		cmd_json_str(stdout, copy->message);
-		printf("}");
-		*sep = ",";
-	} else {
-		printf("%s key %lld (%s, tag %u) on %s: %s%s%s\n", k->zone,
-		       (long long)k->id, name_or(sigil_key_role_name(k->role)),
-		       (unsigned)k->tag, hsm,
-		       name_or(sigil_proof_result_name(copy->result)),
-		       copy->result == SIGIL_PROOF_OK ? "" : ": ",
-		       copy->result == SIGIL_PROOF_OK ? "" : copy->message);
-	}
-	r = sigil_keydb_copy_record(db, copy, &kerr);
-	if (r != SIGIL_EOK) {
-		fprintf(stderr, "sigil keys check: key database: %s\n",
-		        kerr.message);
-	}
-	return r;
-}
-
-/* check: re-proves every usable key of one zone on every HSM the zone
- * uses.  Returns an exit status; *bad set when a proof failed. */
-static int check_zone(const sigil_config_t *cfg, sigil_keydb_t *db,
-                      const char *ztxt, bool json, const char **sep, bool *bad)
-{
-	const char *const *names = NULL;
-	sigil_hsm_t **hsms = NULL;
-	char(*why)[sizeof(((sigil_hsm_error_t *)0)->message)] = NULL;
-	sigil_keydb_key_t *keys = NULL;
-	sigil_keydb_error_t kerr;
-	sigil_hsm_error_t herr;
-	size_t n = 0, nkeys = 0;
-	int r, ret = SIGIL_EXIT_USAGE;
-
-	if (sigil_config_zone_stores(cfg, ztxt, &names, &n) != SIGIL_EOK ||
-	    n == 0) {
-		fprintf(stderr, "sigil keys check: no HSM for zone %s\n", ztxt);
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (sigil_config_hsm_find(cfg, names[i]) == NULL) {
-			fprintf(stderr,
-			        "sigil keys check: zone %s uses key store "
-			        "%s: software key stores are not supported "
-			        "yet\n",
-			        ztxt, names[i]);
-			goto out;
-		}
-	}
-	ret = SIGIL_EXIT_HSM;
-	hsms = calloc(n, sizeof(*hsms));
-	why = calloc(n, sizeof(*why));
-	if (hsms == NULL || why == NULL) {
-		fprintf(stderr, "sigil keys check: out of memory\n");
-		goto out;
-	}
-	/* An HSM that cannot be opened is reported for every key. */
-	for (size_t i = 0; i < n; i++) {
-		if (cmd_hsm_open(sigil_config_hsm_find(cfg, names[i]), &hsms[i],
-		                 &herr) != SIGIL_EOK) {
-			hsms[i] = NULL;
-			snprintf(why[i], sizeof(why[i]), "%s", herr.message);
-		}
-	}
-	r = sigil_keydb_keys(db, ztxt, &keys, &nkeys, &kerr);
-	if (r != SIGIL_EOK) {
-		fprintf(stderr, "sigil keys check: key database: %s\n",
-		        kerr.message);
-		goto out;
-	}
-	for (size_t k = 0; k < nkeys; k++) {
-		sigil_keydb_copy_t *copies = NULL;
-		size_t nc = 0;
-
-		if (keys[k].state != SIGIL_KEY_USABLE) {
-			continue;
-		}
-		r = sigil_keydb_copies(db, keys[k].id, &copies, &nc, &kerr);
-		if (r != SIGIL_EOK) {
-			fprintf(stderr, "sigil keys check: key database: %s\n",
-			        kerr.message);
-			goto out;
-		}
-		for (size_t i = 0; i < n && r == SIGIL_EOK; i++) {
-			sigil_keydb_copy_t copy = {
-				.result = SIGIL_PROOF_UNREACHABLE};
-			bool source = false, present = false;
-
-			/* The HSM the key was generated in may say so. */
-			for (size_t j = 0; j < nc; j++) {
-				if (strcmp(copies[j].hsm, names[i]) == 0) {
-					source = copies[j].local;
-					present = copies[j].present;
-				}
-			}
-			herr.message[0] = '\0';
-			if (hsms[i] != NULL) {
-				sigil_key_prove(hsms[i], keys[k].rdata,
-				                keys[k].rdlen, keys[k].cka_id,
-				                keys[k].cka_id_len, source,
-				                &copy, &herr);
-			}
-			/* CKA_LOCAL not read: what was known stays, so that
-			 * an outage does not turn the source into a copy. */
-			if (copy.result == SIGIL_PROOF_MISSING ||
-			    copy.result == SIGIL_PROOF_MULTIPLE ||
-			    copy.result == SIGIL_PROOF_UNREACHABLE) {
-				copy.local = source;
-			}
-			if (copy.result == SIGIL_PROOF_UNREACHABLE) {
-				copy.present = present;
-			}
-			*bad = *bad || copy.result != SIGIL_PROOF_OK;
-			r = check_record(db, &keys[k], names[i], &copy,
-			                 hsms[i] != NULL ? herr.message :
-			                                   why[i],
-			                 json, sep);
-		}
-		sigil_keydb_copies_free(copies, nc);
-		if (r != SIGIL_EOK) {
-			goto out;
-		}
-	}
-	ret = SIGIL_EXIT_OK;
-out:
-	sigil_keydb_keys_free(keys, nkeys);
-	for (size_t i = 0; hsms != NULL && i < n; i++) {
-		sigil_hsm_close(hsms[i]);
-	}
-	free(hsms);
-	free(why);
-	return ret;
-}
-
-/* check [ZONE]: every zone of the key database when zone is NULL. */
-static int check_run(const char *path, const char *zone, bool json)
-{
-	sigil_config_t *cfg = NULL;
-	sigil_config_error_t cerr;
-	sigil_keydb_error_t kerr;
-	sigil_keydb_t *db = NULL;
-	uint8_t wire[SIGIL_DNAME_MAXLEN];
-	char ztxt[SIGIL_DNAME_TXT_MAXLEN];
-	char msg[1600];
-	char **zones = NULL;
-	size_t nz = 0;
-	const char *sep = "";
-	bool bad = false;
-	int r, ret = SIGIL_EXIT_USAGE;
-
-	if (zone != NULL && !zone_canon(zone, wire, ztxt)) {
-		fprintf(stderr, "sigil keys check: '%s' is not a domain name\n",
-		        zone);
-		return SIGIL_EXIT_USAGE;
-	}
-	r = sigil_config_load(path, &cfg, &cerr);
-	if (r != SIGIL_EOK) {
-		fprintf(stderr, "sigil keys check: %s\n",
-		        sigil_config_error_str(msg, sizeof(msg), &cerr));
-		goto out;
-	}
-	ret = SIGIL_EXIT_HSM;
-	r = sigil_keydb_open(sigil_config_database(cfg), &db, &kerr);
-	if (r == SIGIL_EOK && zone == NULL) {
-		r = sigil_keydb_zones(db, &zones, &nz, &kerr);
-	}
-	if (r != SIGIL_EOK) {
-		fprintf(stderr, "sigil keys check: key database %s: %s\n",
-		        sigil_config_database(cfg), kerr.message);
-		goto out;
-	}
-	if (json) {
-		printf("[");
-	}
-	ret = SIGIL_EXIT_OK;
-	for (size_t i = 0; ret == SIGIL_EXIT_OK && i < (zone ? 1 : nz); i++) {
-		ret = check_zone(cfg, db, zone ? ztxt : zones[i], json, &sep,
-		                 &bad);
-	}
-	if (json) {
-		printf("]\n");
-	}
-	if (fflush(stdout) != 0) {
-		ret = SIGIL_EXIT_HSM;
-	}
-	if (ret == SIGIL_EXIT_OK && bad) {
-		ret = SIGIL_EXIT_FOUND;
-	}
-out:
-	sigil_keydb_zones_free(zones, nz);
-	sigil_keydb_close(db);
-	sigil_config_free(cfg);
-	return ret;
-}
-
 int cmd_keys(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -819,8 +605,8 @@ int cmd_keys(int argc, char **argv)
 		}
 	}
 	if (s == SUB_CHECK && optind + 1 >= argc) {
-		return check_run(config, optind < argc ? argv[optind] : NULL,
-		                 o.json);
+		return keys_check_run(
+			config, optind < argc ? argv[optind] : NULL, o.json);
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "sigil keys %s: missing ZONE\n", sub);
