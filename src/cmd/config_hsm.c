@@ -1,4 +1,6 @@
+#include "cmd/commands.h"
 #include "cmd/config_hsm.h"
+#include "util/error.h"
 
 int cmd_hsm_open(const sigil_config_hsm_t *h, sigil_hsm_t **out,
                  sigil_hsm_error_t *err)
@@ -12,4 +14,38 @@ int cmd_hsm_open(const sigil_config_hsm_t *h, sigil_hsm_t **out,
 		.pin_env = h->pin_env,
 	};
 	return sigil_hsm_open(&hc, out, err);
+}
+
+int cmd_store_open(const sigil_config_t *cfg, const char *name,
+                   sigil_keystore_t **out, sigil_keystore_error_t *err)
+{
+	const sigil_config_hsm_t *h = sigil_config_hsm_find(cfg, name);
+	const sigil_config_keystore_t *k;
+	sigil_hsm_error_t herr;
+	sigil_hsm_t *hsm;
+	int r;
+
+	*out = NULL;
+	if (h != NULL) {
+		r = cmd_hsm_open(h, &hsm, &herr);
+		if (r != SIGIL_EOK) {
+			return sigil_keystore_error_set(err, r, "%s",
+			                                herr.message);
+		}
+		return sigil_keystore_open_pkcs11(hsm, out, err);
+	}
+	k = sigil_config_keystore_find(cfg, name);
+	if (k != NULL) {
+		return sigil_keystore_open_pkcs8(k->name, k->directory, out,
+		                                 err);
+	}
+	return sigil_keystore_error_set(err, SIGIL_ENOTFOUND,
+	                                "%s: no HSM or key store of that name "
+	                                "in %s",
+	                                name, sigil_config_path(cfg));
+}
+
+int cmd_store_exit(int code)
+{
+	return code == SIGIL_ECONFIG ? SIGIL_EXIT_USAGE : SIGIL_EXIT_HSM;
 }

@@ -27,6 +27,7 @@
 #include "cmd/json.h"
 #include "cmd/keys.h"
 #include "config/config.h"
+#include "crypto/alg.h"
 #include "crypto/key.h"
 #include "dns/name.h"
 #include "hsm/hsm.h"
@@ -40,17 +41,19 @@ void cmd_keys_usage(FILE *out)
 {
 	/* clang-format off */
 	fprintf(out,
-	        "Usage: sigil keys generate ZONE --role zsk|ksk|csk [--algorithm ALG] [-c FILE]\n"
+	        "Usage: sigil keys generate ZONE --role zsk|ksk|csk [--algorithm ALG] [--bits N] [-c FILE]\n"
 	        "       sigil keys list ZONE [--json] [-c FILE]\n"
 	        "       sigil keys dnskey ZONE [--ttl N] [-c FILE]\n"
 	        "       sigil keys ds ZONE [--digest 2|4] [--ttl N] [-c FILE]\n"
 	        "       sigil keys check [ZONE] [--json] [-c FILE]\n"
 	        "\n"
-	        "generate: generate a key of ZONE once in the first HSM the zone\n"
-	        "uses, replicate it under the enrolled key-encryption key to every\n"
-	        "other HSM of the zone, prove possession on every HSM and record\n"
-	        "it, usable, in the key database.  The HSMs must be enrolled\n"
-	        "(sigil hsm enroll).  Software key stores are not supported yet.\n"
+	        "generate: make one key pair of ZONE and put it in every HSM or\n"
+	        "software key store the zone uses: generated in the first HSM and\n"
+	        "replicated under the enrolled key-encryption key (sigil hsm\n"
+	        "enroll), or, for algorithms the HSMs cannot wrap (Ed25519 on\n"
+	        "SoftHSM2) and for software key stores, generated in software and\n"
+	        "imported.  Possession is then proven in every store and the key\n"
+	        "recorded, usable, in the key database.\n"
 	        "\n"
 	        "list: the keys of ZONE in the key database (id, role, state,\n"
 	        "algorithm, key tag, flags, creation time) and, per HSM copy,\n"
@@ -72,8 +75,12 @@ void cmd_keys_usage(FILE *out)
 	        "  -c, --config FILE    configuration (default "
 	        SIGIL_CONFIG_DEFAULT_PATH ")\n"
 	        "      --role ROLE      generate: zsk, ksk or csk\n"
-	        "      --algorithm ALG  generate: ECDSAP256SHA256 or 13 (the\n"
-	        "                       default; the only one so far)\n"
+	        "      --algorithm ALG  generate: mnemonic or number: RSASHA256 (8),\n"
+	        "                       RSASHA512 (10), ECDSAP256SHA256 (13),\n"
+	        "                       ECDSAP384SHA384 (14), ED25519 (15), ED448\n"
+	        "                       (16); default: the zone's configured\n"
+	        "                       algorithm, else 13\n"
+	        "      --bits N         generate: RSA key size (1024-4096, default 2048)\n"
 	        "      --json           list: print a JSON array, one object per key\n"
 	        "      --ttl N          dnskey, ds: TTL of the records (default 3600)\n"
 	        "      --digest N       ds: 2 (SHA-256, default) or 4 (SHA-384)\n"
@@ -119,20 +126,22 @@ static void hex(char *out, const uint8_t *b, size_t n, bool upper)
 }
 
 static int generate_run(const char *path, const char *zone,
-                        enum sigil_key_role role, uint8_t alg)
+                        enum sigil_key_role role, int alg_arg, unsigned bits)
 {
 	sigil_config_t *cfg = NULL;
+	const sigil_config_zone_t *zc;
 	sigil_config_error_t cerr;
-	sigil_hsm_error_t herr;
+	sigil_keystore_error_t serr;
 	sigil_keydb_error_t kerr;
 	sigil_keydb_t *db = NULL;
-	sigil_hsm_t **hsms = NULL;
+	sigil_keystore_t **stores = NULL;
 	sigil_key_generate_result_t res;
 	const char *const *names = NULL;
 	uint8_t wire[SIGIL_DNAME_MAXLEN];
 	char ztxt[SIGIL_DNAME_TXT_MAXLEN];
 	char msg[1600];
 	char idhex[2 * SIGIL_KEY_CKA_ID_LEN + 1];
+	uint8_t alg;
 	size_t n = 0;
 	int r, ret = SIGIL_EXIT_USAGE;
 
@@ -155,36 +164,39 @@ static int generate_run(const char *path, const char *zone,
 		goto out;
 	}
 	if (n == 0) {
-		fprintf(stderr, "sigil keys generate: %s: no HSM for zone %s\n",
+		fprintf(stderr,
+		        "sigil keys generate: %s: no HSM or key store for "
+		        "zone %s\n",
 		        path, ztxt);
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (sigil_config_hsm_find(cfg, names[i]) == NULL) {
-			fprintf(stderr,
-			        "sigil keys generate: zone %s uses key store "
-			        "%s: software key stores are not supported "
-			        "yet\n",
-			        ztxt, names[i]);
-			goto out;
-		}
+	/* --algorithm, else the zone's configured one, else 13. */
+	zc = sigil_config_zone_find(cfg, ztxt);
+	alg = alg_arg >= 0                     ? (uint8_t)alg_arg :
+	      zc != NULL && zc->algorithm != 0 ? zc->algorithm :
+	                                         13;
+	if (bits != 0 && alg != 8 && alg != 10) {
+		fprintf(stderr,
+		        "sigil keys generate: --bits is for RSA (algorithms "
+		        "8 and 10), not %s\n",
+		        sigil_alg_name(alg));
+		goto out;
 	}
-	hsms = calloc(n, sizeof(*hsms));
-	if (hsms == NULL) {
+	stores = calloc(n, sizeof(*stores));
+	if (stores == NULL) {
 		fprintf(stderr, "sigil keys generate: out of memory\n");
 		ret = SIGIL_EXIT_HSM;
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const sigil_config_hsm_t *h =
-			sigil_config_hsm_find(cfg, names[i]);
-
-		r = cmd_hsm_open(h, &hsms[i], &herr);
+		r = cmd_store_open(cfg, names[i], &stores[i], &serr);
 		if (r != SIGIL_EOK) {
-			fprintf(stderr, "sigil keys generate: %s: %s\n",
-			        h->name, herr.message);
-			ret = r == SIGIL_ECONFIG ? SIGIL_EXIT_USAGE :
-			                           SIGIL_EXIT_HSM;
+			fprintf(stderr,
+			        "sigil keys generate: %s\n"
+			        "sigil keys generate: failed; no key was "
+			        "recorded\n",
+			        serr.message);
+			ret = cmd_store_exit(r);
 			goto out;
 		}
 	}
@@ -196,42 +208,51 @@ static int generate_run(const char *path, const char *zone,
 		goto out;
 	}
 	memset(&res, 0, sizeof(res));
-	r = sigil_key_generate(db, ztxt, role, alg, hsms, n, &res, &herr);
+	r = sigil_key_generate(db, ztxt, role, alg, bits, stores, n, &res,
+	                       &serr);
 	if (r != SIGIL_EOK) {
-		fprintf(stderr, "sigil keys generate: %s\n", herr.message);
-		if (r == SIGIL_ECONFIG &&
-		    strstr(herr.message, "hsm enroll") == NULL) {
-			fprintf(stderr,
-			        "sigil keys generate: the HSMs must "
-			        "share a key-encryption key: run 'sigil "
-			        "hsm enroll'\n");
-		}
+		fprintf(stderr, "sigil keys generate: %s\n", serr.message);
 		fprintf(stderr, "sigil keys generate: failed; no key was "
 		                "recorded\n");
-		ret = r == SIGIL_EALGORITHM ? SIGIL_EXIT_USAGE : SIGIL_EXIT_HSM;
+		ret = r == SIGIL_EALGORITHM || r == SIGIL_ERANGE ||
+		                      r == SIGIL_ECONFIG ?
+		              SIGIL_EXIT_USAGE :
+		              SIGIL_EXIT_HSM;
 		goto out;
 	}
 	hex(idhex, res.cka_id, sizeof(res.cka_id), false);
 	printf("zone:       %s\n", ztxt);
 	printf("id:         %lld\n", (long long)res.key_id);
 	printf("role:       %s\n", sigil_key_role_name(role));
-	printf("algorithm:  %u (ECDSAP256SHA256)\n", (unsigned)alg);
+	printf("algorithm:  %u (%s)\n", (unsigned)alg, sigil_alg_name(alg));
 	printf("key tag:    %u\n", (unsigned)res.tag);
 	printf("flags:      %u\n",
 	       (unsigned)(res.rdata[0] << 8 | res.rdata[1]));
 	printf("CKA_ID:     %s\n", idhex);
-	printf("HSMs:      ");
+	printf("stores:    ");
 	for (size_t i = 0; i < n; i++) {
-		printf(" %s", sigil_hsm_name(hsms[i]));
+		printf(" %s", sigil_keystore_name(stores[i]));
 	}
-	printf("\nproven on every HSM\n");
+	printf("\n");
+	if (res.origin == SIGIL_KEY_MADE_IN_HSM) {
+		printf("generated in %s, replicated under the key-encryption "
+		       "key\n",
+		       sigil_keystore_name(stores[0]));
+	} else if (sigil_keystore_kind(stores[0]) == SIGIL_KEYSTORE_PKCS11) {
+		printf("generated in software and imported into every HSM "
+		       "(the HSMs cannot wrap %s keys)\n",
+		       sigil_alg_name(alg));
+	} else {
+		printf("generated in software, written to every key store\n");
+	}
+	printf("proven in every store\n");
 	ret = fflush(stdout) == 0 ? SIGIL_EXIT_OK : SIGIL_EXIT_HSM;
 out:
 	sigil_keydb_close(db);
-	for (size_t i = 0; hsms != NULL && i < n; i++) {
-		sigil_hsm_close(hsms[i]);
+	for (size_t i = 0; stores != NULL && i < n; i++) {
+		sigil_keystore_close(stores[i]);
 	}
-	free(hsms);
+	free(stores);
 	sigil_config_free(cfg);
 	return ret;
 }
@@ -454,15 +475,6 @@ out:
 	return ret;
 }
 
-static bool parse_alg(const char *s, uint8_t *alg)
-{
-	if (strcasecmp(s, "ECDSAP256SHA256") == 0 || strcmp(s, "13") == 0) {
-		*alg = 13;
-		return true;
-	}
-	return false;
-}
-
 static bool parse_ulong(const char *s, unsigned long max, unsigned long *out)
 {
 	char *end;
@@ -480,7 +492,7 @@ static bool parse_ulong(const char *s, unsigned long max, unsigned long *out)
 	return true;
 }
 
-enum { OPT_ROLE = 256, OPT_ALG, OPT_JSON, OPT_TTL, OPT_DIGEST };
+enum { OPT_ROLE = 256, OPT_ALG, OPT_JSON, OPT_TTL, OPT_DIGEST, OPT_BITS };
 
 int cmd_keys(int argc, char **argv)
 {
@@ -491,6 +503,7 @@ int cmd_keys(int argc, char **argv)
 		{"json", no_argument, NULL, OPT_JSON},
 		{"ttl", required_argument, NULL, OPT_TTL},
 		{"digest", required_argument, NULL, OPT_DIGEST},
+		{"bits", required_argument, NULL, OPT_BITS},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -498,7 +511,9 @@ int cmd_keys(int argc, char **argv)
 	const char *sub, *role_arg = NULL;
 	read_opts_t o = {false, KEYS_TTL_DEFAULT, 2};
 	enum sigil_key_role role = SIGIL_ROLE_ZSK;
-	uint8_t alg = 13;
+	int alg = -1; /* not given */
+	uint8_t a8;
+	unsigned bits = 0;
 	unsigned long v;
 	int c, s;
 
@@ -550,14 +565,28 @@ int cmd_keys(int argc, char **argv)
 			break;
 		case OPT_ALG:
 			need = s == -1 ? NULL : "generate";
-			if (need == NULL && !parse_alg(optarg, &alg)) {
+			if (need == NULL && (!sigil_alg_parse(optarg, &a8) ||
+			                     !sigil_alg_can_sign(a8))) {
 				fprintf(stderr,
 				        "sigil keys generate: algorithm '%s' "
-				        "is not supported: only "
-				        "ECDSAP256SHA256 (13) so far\n",
+				        "is not supported: use one of %s\n",
+				        optarg, sigil_alg_sign_list());
+				return SIGIL_EXIT_USAGE;
+			}
+			alg = a8;
+			break;
+		case OPT_BITS:
+			need = s == -1 ? NULL : "generate";
+			if (need == NULL && (!parse_ulong(optarg, 4096, &v) ||
+			                     v < 1024 || v % 8 != 0)) {
+				fprintf(stderr,
+				        "sigil keys generate: bad key size "
+				        "'%s' (RSA: 1024 to 4096 bits, a "
+				        "multiple of 8)\n",
 				        optarg);
 				return SIGIL_EXIT_USAGE;
 			}
+			bits = (unsigned)v;
 			break;
 		case OPT_JSON:
 			need = s == SUB_LIST || s == SUB_CHECK ?
@@ -623,7 +652,7 @@ int cmd_keys(int argc, char **argv)
 			                "required (zsk, ksk or csk)\n");
 			return SIGIL_EXIT_USAGE;
 		}
-		return generate_run(config, argv[optind], role, alg);
+		return generate_run(config, argv[optind], role, alg, bits);
 	}
 	return read_run(config, argv[optind], s, &o);
 }

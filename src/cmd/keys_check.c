@@ -1,4 +1,4 @@
-/* sigil keys check: re-proves every key on every HSM of its zone and
+/* sigil keys check: re-proves every key in every store of its zone and
  * records the results (the proof is keys/generate.h's sigil_key_prove). */
 #include <stdbool.h>
 #include <stdio.h>
@@ -12,7 +12,7 @@
 #include "cmd/keys.h"
 #include "config/config.h"
 #include "dns/name.h"
-#include "hsm/hsm.h"
+#include "keystore/keystore.h"
 #include "keys/generate.h"
 #include "keys/keydb.h"
 #include "util/error.h"
@@ -64,48 +64,40 @@ static int check_record(sigil_keydb_t *db, const sigil_keydb_key_t *k,
 	return r;
 }
 
-/* check: re-proves every usable key of one zone on every HSM the zone
- * uses.  Returns an exit status; *bad set when a proof failed. */
+/* check: re-proves every usable key of one zone in every HSM and key
+ * store the zone uses.  Returns an exit status; *bad set when a proof failed. */
 static int check_zone(const sigil_config_t *cfg, sigil_keydb_t *db,
                       const char *ztxt, bool json, const char **sep, bool *bad)
 {
 	const char *const *names = NULL;
-	sigil_hsm_t **hsms = NULL;
-	char(*why)[sizeof(((sigil_hsm_error_t *)0)->message)] = NULL;
+	sigil_keystore_t **stores = NULL;
+	char(*why)[sizeof(((sigil_keystore_error_t *)0)->message)] = NULL;
 	sigil_keydb_key_t *keys = NULL;
 	sigil_keydb_error_t kerr;
-	sigil_hsm_error_t herr;
+	sigil_keystore_error_t serr;
 	size_t n = 0, nkeys = 0;
 	int r, ret = SIGIL_EXIT_USAGE;
 
 	if (sigil_config_zone_stores(cfg, ztxt, &names, &n) != SIGIL_EOK ||
 	    n == 0) {
-		fprintf(stderr, "sigil keys check: no HSM for zone %s\n", ztxt);
+		fprintf(stderr,
+		        "sigil keys check: no HSM or key store for zone %s\n",
+		        ztxt);
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (sigil_config_hsm_find(cfg, names[i]) == NULL) {
-			fprintf(stderr,
-			        "sigil keys check: zone %s uses key store "
-			        "%s: software key stores are not supported "
-			        "yet\n",
-			        ztxt, names[i]);
-			goto out;
-		}
-	}
 	ret = SIGIL_EXIT_HSM;
-	hsms = calloc(n, sizeof(*hsms));
+	stores = calloc(n, sizeof(*stores));
 	why = calloc(n, sizeof(*why));
-	if (hsms == NULL || why == NULL) {
+	if (stores == NULL || why == NULL) {
 		fprintf(stderr, "sigil keys check: out of memory\n");
 		goto out;
 	}
-	/* An HSM that cannot be opened is reported for every key. */
+	/* A store that cannot be opened is reported for every key. */
 	for (size_t i = 0; i < n; i++) {
-		if (cmd_hsm_open(sigil_config_hsm_find(cfg, names[i]), &hsms[i],
-		                 &herr) != SIGIL_EOK) {
-			hsms[i] = NULL;
-			snprintf(why[i], sizeof(why[i]), "%s", herr.message);
+		if (cmd_store_open(cfg, names[i], &stores[i], &serr) !=
+		    SIGIL_EOK) {
+			stores[i] = NULL;
+			snprintf(why[i], sizeof(why[i]), "%s", serr.message);
 		}
 	}
 	r = sigil_keydb_keys(db, ztxt, &keys, &nkeys, &kerr);
@@ -139,12 +131,12 @@ static int check_zone(const sigil_config_t *cfg, sigil_keydb_t *db,
 					present = copies[j].present;
 				}
 			}
-			herr.message[0] = '\0';
-			if (hsms[i] != NULL) {
-				sigil_key_prove(hsms[i], keys[k].rdata,
+			serr.message[0] = '\0';
+			if (stores[i] != NULL) {
+				sigil_key_prove(stores[i], keys[k].rdata,
 				                keys[k].rdlen, keys[k].cka_id,
 				                keys[k].cka_id_len, source,
-				                &copy, &herr);
+				                &copy, &serr);
 			}
 			/* CKA_LOCAL not read: what was known stays, so that
 			 * an outage does not turn the source into a copy. */
@@ -158,8 +150,8 @@ static int check_zone(const sigil_config_t *cfg, sigil_keydb_t *db,
 			}
 			*bad = *bad || copy.result != SIGIL_PROOF_OK;
 			r = check_record(db, &keys[k], names[i], &copy,
-			                 hsms[i] != NULL ? herr.message :
-			                                   why[i],
+			                 stores[i] != NULL ? serr.message :
+			                                     why[i],
 			                 json, sep);
 		}
 		sigil_keydb_copies_free(copies, nc);
@@ -170,10 +162,10 @@ static int check_zone(const sigil_config_t *cfg, sigil_keydb_t *db,
 	ret = SIGIL_EXIT_OK;
 out:
 	sigil_keydb_keys_free(keys, nkeys);
-	for (size_t i = 0; hsms != NULL && i < n; i++) {
-		sigil_hsm_close(hsms[i]);
+	for (size_t i = 0; stores != NULL && i < n; i++) {
+		sigil_keystore_close(stores[i]);
 	}
-	free(hsms);
+	free(stores);
 	free(why);
 	return ret;
 }

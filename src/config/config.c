@@ -560,49 +560,25 @@ static int take_algorithm(struct parser *p, yaml_node_t *n, uint8_t *out)
 		            kind(n));
 	}
 	const char *s;
-	unsigned alg = 0;
+	uint8_t alg;
 	if (take_string(p, n, &s) != SIGIL_EOK) {
 		return p->ret;
 	}
-	if ((s[0] >= '0' && s[0] <= '9') || s[0] == '-' || s[0] == '+') {
-		size_t len = strspn(s, "0123456789");
-		if (len == 0 || len > 3 || s[len] != '\0' ||
-		    (alg = (unsigned)atoi(s)) > 255) {
-			return fail(p, n,
-			            "'%.80s' is not an algorithm number (an "
-			            "integer from 0 to 255)",
-			            s);
-		}
-	} else {
-		while (alg < 256 &&
-		       (sigil_alg_name((uint8_t)alg) == NULL ||
-		        strcasecmp(sigil_alg_name((uint8_t)alg), s) != 0)) {
-			alg++;
-		}
-		if (alg == 256) {
-			return fail(p, n, "unknown algorithm '%.80s'", s);
-		}
+	if (!sigil_alg_parse(s, &alg)) {
+		return fail(p, n,
+		            "'%.80s' is not an algorithm (a mnemonic or a "
+		            "number from 0 to 255)",
+		            s);
 	}
-	if (!sigil_alg_can_sign((uint8_t)alg)) {
-		char list[256];
-		size_t len = 0;
-		list[0] = '\0';
-		for (unsigned a = 1; a < 256; a++) {
-			if (sigil_alg_can_sign((uint8_t)a) &&
-			    len < sizeof(list)) {
-				len += (size_t)snprintf(
-					list + len, sizeof(list) - len, "%s%s",
-					len ? ", " : "",
-					sigil_alg_name((uint8_t)a));
-			}
-		}
-		const char *name = sigil_alg_name((uint8_t)alg);
+	if (!sigil_alg_can_sign(alg)) {
+		const char *name = sigil_alg_name(alg);
 		return fail(p, n,
 		            "algorithm %s (%u) cannot be used for signing; "
 		            "use one of %s",
-		            name ? name : "unassigned", alg, list);
+		            name ? name : "unassigned", (unsigned)alg,
+		            sigil_alg_sign_list());
 	}
-	*out = (uint8_t)alg;
+	*out = alg;
 	return SIGIL_EOK;
 }
 

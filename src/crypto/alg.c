@@ -1,4 +1,7 @@
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 #include "crypto/alg.h"
 
@@ -71,4 +74,32 @@ bool sigil_alg_can_sign(uint8_t alg)
 	/* SHA-1 algorithms are verify-only (RFC 8624 §3.1: MUST NOT sign). */
 	return sigil_alg_can_verify(alg) && alg != SIGIL_ALG_RSASHA1 &&
 	       alg != SIGIL_ALG_RSASHA1_NSEC3_SHA1;
+}
+
+bool sigil_alg_parse(const char *s, uint8_t *alg)
+{
+	size_t digits = strspn(s, "0123456789");
+
+	if (digits > 0) {
+		if (digits > 3 || s[digits] != '\0' || atoi(s) > 255) {
+			return false;
+		}
+		*alg = (uint8_t)atoi(s);
+		return true;
+	}
+	for (unsigned a = 0; a < 256; a++) {
+		const char *name = sigil_alg_name((uint8_t)a);
+
+		if (name != NULL && strcasecmp(name, s) == 0) {
+			*alg = (uint8_t)a;
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *sigil_alg_sign_list(void)
+{
+	return "RSASHA256 (8), RSASHA512 (10), ECDSAP256SHA256 (13), "
+	       "ECDSAP384SHA384 (14), ED25519 (15), ED448 (16)";
 }

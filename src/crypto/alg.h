@@ -27,4 +27,13 @@ bool sigil_alg_can_verify(uint8_t alg);
 /* Keys of this algorithm may be used to sign (8, 10, 13, 14, 15, 16). */
 bool sigil_alg_can_sign(uint8_t alg);
 
+/* An algorithm as written by operators: a number from 0 to 255 or an
+ * IANA mnemonic in any case ("13", "ECDSAP256SHA256", "ed25519").  false
+ * when s is neither. */
+bool sigil_alg_parse(const char *s, uint8_t *alg);
+
+/* The mnemonics of the algorithms sigil signs with, comma separated, for
+ * error messages ("RSASHA256, RSASHA512, ..."). */
+const char *sigil_alg_sign_list(void);
+
 #endif

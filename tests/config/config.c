@@ -421,13 +421,15 @@ static void test_errors(void)
 	check_error("unknown algorithm",
 	            HEAD "zones:\n  - name: example.\n    algorithm: ECDSA\n",
 	            SIGIL_ECONFIG, 10, 16,
-	            "zones[0].algorithm: unknown algorithm 'ECDSA'");
+	            "zones[0].algorithm: 'ECDSA' is not an algorithm (a "
+	            "mnemonic or a number from 0 to 255)");
 	check_error("algorithm that must not sign",
 	            HEAD "zones:\n  - name: example.\n    algorithm: RSASHA1\n",
 	            SIGIL_ECONFIG, 10, 16,
 	            "zones[0].algorithm: algorithm RSASHA1 (5) cannot be used "
-	            "for signing; use one of RSASHA256, RSASHA512, "
-	            "ECDSAP256SHA256, ECDSAP384SHA384, ED25519, ED448");
+	            "for signing; use one of RSASHA256 (8), RSASHA512 (10), "
+	            "ECDSAP256SHA256 (13), ECDSAP384SHA384 (14), ED25519 (15), "
+	            "ED448 (16)");
 	check_error("unassigned algorithm number",
 	            HEAD "zones:\n  - name: example.\n    algorithm: 200\n",
 	            SIGIL_ECONFIG, 10, 16,
@@ -435,11 +437,11 @@ static void test_errors(void)
 	check_error("algorithm number out of range",
 	            HEAD "zones:\n  - name: example.\n    algorithm: 256\n",
 	            SIGIL_ECONFIG, 10, 16,
-	            "zones[0].algorithm: '256' is not an algorithm number");
+	            "zones[0].algorithm: '256' is not an algorithm");
 	check_error("algorithm not an integer",
 	            HEAD "zones:\n  - name: example.\n    algorithm: 13.5\n",
 	            SIGIL_ECONFIG, 10, 16,
-	            "zones[0].algorithm: '13.5' is not an algorithm number");
+	            "zones[0].algorithm: '13.5' is not an algorithm");
 	check_error("algorithm a list",
 	            HEAD "zones:\n  - name: example.\n    algorithm: [13]\n",
 	            SIGIL_ECONFIG, 10, 16,

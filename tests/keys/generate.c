@@ -1,12 +1,15 @@
 /* Key generation (keys/generate.c) against SoftHSM2 tokens made here:
- * three enrolled HSMs get a ZSK and a KSK, checked independently with raw
+ * three enrolled HSMs get ECDSA keys, checked independently with raw
  * PKCS#11 calls (one private and one public object per token with the
  * key's CKA_ID, a replica never CKA_LOCAL, nothing extractable, a
  * signature from every token verifying with the published DNSKEY) and in
- * the key database (usable, tag derived and unique, every copy proven).
- * Failures leave nothing behind: an HSM that is not enrolled, and one
- * enrolled with a different KEK (refused only at unwrap, after the pair
- * exists and a replica was made). */
+ * the key database (usable, tag derived and unique, every copy proven);
+ * RSA keys are replicated the same way, Ed25519 keys (which SoftHSM2
+ * cannot wrap) are made in software and imported.  Software key stores
+ * get their files.  Failures leave nothing behind: an HSM that is not
+ * enrolled, one enrolled with a different KEK (refused only at unwrap,
+ * after the pair exists and a replica was made).  Key tag collisions are
+ * tested in tests/scenario/keys-fault.t. */
 #include <errno.h>
 #include <ftw.h>
 #include <stdbool.h>
@@ -21,6 +24,7 @@
 #include "crypto/key.h"
 #include "hsm/hsm.h"
 #include "keys/generate.h"
+#include "keystore/keystore.h"
 #include "keys/keydb.h"
 #include "lib/softhsm.h"
 #include "lib/tap.h"
@@ -58,10 +62,14 @@ static void check_token(sigil_hsm_t *h, const sigil_key_generate_result_t *res,
 	CK_ULONG npub = test_hsm_objects(h, pub_t, 2, pub, 4);
 	CK_BYTE point[80];
 	CK_ATTRIBUTE pa = {CKA_EC_POINT, point, sizeof(point)};
-	CK_MECHANISM mech = {CKM_ECDSA, NULL, 0};
+	uint8_t alg = res->rdata[3];
+	CK_MECHANISM mech = {alg == 13 ? CKM_ECDSA :
+	                     alg == 8  ? CKM_SHA256_RSA_PKCS :
+	                                 CKM_EDDSA,
+	                     NULL, 0};
 	uint8_t data[] = "a signature made by this token";
 	uint8_t digest[SHA256_DIGEST_LENGTH];
-	CK_BYTE sig[128];
+	CK_BYTE sig[512];
 	CK_ULONG siglen = sizeof(sig);
 	CK_SESSION_HANDLE s;
 
@@ -86,15 +94,18 @@ static void check_token(sigil_hsm_t *h, const sigil_key_generate_result_t *res,
 	           test_hsm_attr_bool(h, priv[0], CKA_DERIVE, CK_FALSE),
 	   "%s: private key sensitive, not extractable, sign only", name);
 	sigil_hsm_session(h, &s, NULL);
-	ok(f->C_GetAttributeValue(s, pub[0], &pa, 1) == CKR_OK &&
-	           pa.ulValueLen == 67 && point[0] == 0x04 &&
-	           point[1] == 0x41 && point[2] == 0x04 &&
-	           memcmp(point + 3, res->rdata + 4, 64) == 0,
-	   "%s: public object holds the DNSKEY's point", name);
-	SHA256(data, sizeof(data), digest);
+	if (alg == 13) {
+		ok(f->C_GetAttributeValue(s, pub[0], &pa, 1) == CKR_OK &&
+		           pa.ulValueLen == 67 && point[0] == 0x04 &&
+		           point[1] == 0x41 && point[2] == 0x04 &&
+		           memcmp(point + 3, res->rdata + 4, 64) == 0,
+		   "%s: public object holds the DNSKEY's point", name);
+		SHA256(data, sizeof(data), digest);
+	}
 	ok(f->C_SignInit(s, &mech, priv[0]) == CKR_OK &&
-	           f->C_Sign(s, digest, sizeof(digest), sig, &siglen) ==
-	                   CKR_OK &&
+	           f->C_Sign(s, alg == 13 ? digest : data,
+	                     alg == 13 ? sizeof(digest) : sizeof(data), sig,
+	                     &siglen) == CKR_OK &&
 	           sigil_pubkey_verify(pk, data, sizeof(data), sig, siglen) ==
 	                   SIGIL_EOK,
 	   "%s: its signature verifies with the DNSKEY", name);
@@ -103,7 +114,7 @@ static void check_token(sigil_hsm_t *h, const sigil_key_generate_result_t *res,
 /* The key in the database and on the three enrolled tokens. */
 static void check_key(sigil_keydb_t *db, sigil_hsm_t **h,
                       const sigil_key_generate_result_t *res,
-                      enum sigil_key_role role)
+                      enum sigil_key_role role, uint8_t alg)
 {
 	sigil_keydb_error_t dberr;
 	sigil_keydb_key_t *key = NULL;
@@ -113,13 +124,21 @@ static void check_key(sigil_keydb_t *db, sigil_hsm_t **h,
 	uint8_t digest[SHA256_DIGEST_LENGTH];
 	uint16_t flags = role == SIGIL_ROLE_ZSK ? 256 : 257;
 
-	is_int(res->rdlen, 68, "RDATA of 68 bytes");
+	bool in_hsm = alg != 15;
+
+	if (alg == 13) {
+		is_int(res->rdlen, 68, "RDATA of 68 bytes");
+	}
 	ok(res->rdata[0] == flags >> 8 && res->rdata[1] == (flags & 0xff) &&
-	           res->rdata[2] == 3 && res->rdata[3] == 13,
-	   "flags %u, protocol 3, algorithm 13", (unsigned)flags);
+	           res->rdata[2] == 3 && res->rdata[3] == alg,
+	   "flags %u, protocol 3, algorithm %u", (unsigned)flags,
+	   (unsigned)alg);
+	is_int(res->origin,
+	       in_hsm ? SIGIL_KEY_MADE_IN_HSM : SIGIL_KEY_MADE_IN_SOFTWARE,
+	       "made %s", in_hsm ? "in hsm1" : "in software");
 	is_int(res->tag, sigil_keytag(res->rdata, res->rdlen),
 	       "tag is the key tag of the RDATA");
-	SHA256(res->rdata + 4, 64, digest);
+	SHA256(res->rdata + 4, res->rdlen - 4, digest);
 	is_mem(res->cka_id, digest, 16,
 	       "CKA_ID is SHA-256 of the public key, 16 bytes");
 	if (!ok(sigil_pubkey_from_dnskey(res->rdata, res->rdlen, &pk) ==
@@ -142,7 +161,7 @@ static void check_key(sigil_keydb_t *db, sigil_hsm_t **h,
 	               ncopies == 3,
 	       "three copies recorded")) {
 		for (size_t i = 0; i < ncopies; i++) {
-			bool src = strcmp(copies[i].hsm, "hsm1") == 0;
+			bool src = in_hsm && strcmp(copies[i].hsm, "hsm1") == 0;
 
 			ok(copies[i].present &&
 			           copies[i].result == SIGIL_PROOF_OK &&
@@ -154,7 +173,7 @@ static void check_key(sigil_keydb_t *db, sigil_hsm_t **h,
 	}
 	sigil_keydb_copies_free(copies, ncopies);
 	for (int i = 0; i < 3; i++) {
-		check_token(h[i], res, pk, i == 0);
+		check_token(h[i], res, pk, in_hsm && i == 0);
 	}
 	sigil_pubkey_free(pk);
 }
@@ -185,14 +204,71 @@ static void check_nothing_left(sigil_keydb_t *db, sigil_hsm_t **h,
 	sigil_keydb_keys_free(keys, count);
 }
 
+/* Software key stores: the key is written to both, mode 0600. */
+static void check_soft(sigil_keydb_t *db, sigil_keystore_t **hsm_stores)
+{
+	char dir[2][160], file[300];
+	sigil_keystore_t *ks[2] = {NULL, NULL};
+	sigil_keystore_error_t err;
+	sigil_key_generate_result_t res;
+	char idhex[2 * SIGIL_KEY_CKA_ID_LEN + 1];
+	struct stat st;
+	int ret;
+
+	for (int i = 0; i < 2; i++) {
+		snprintf(dir[i], sizeof(dir[i]), "%s/soft%d", test_softhsm_dir,
+		         i + 1);
+		mkdir(dir[i], 0700);
+		ret = sigil_keystore_open_pkcs8(i ? "soft2" : "soft1", dir[i],
+		                                &ks[i], &err);
+		if (!ok(ret == SIGIL_EOK, "software key store %d: %s", i + 1,
+		        ret ? err.message : "")) {
+			goto out;
+		}
+	}
+	memset(&res, 0, sizeof(res));
+	ret = sigil_key_generate(db, "soft.example.", SIGIL_ROLE_CSK, 13, 0, ks,
+	                         2, &res, &err);
+	if (!ok(ret == SIGIL_EOK, "a CSK in two software key stores: %s",
+	        ret ? err.message : "")) {
+		goto out;
+	}
+	is_int(res.origin, SIGIL_KEY_MADE_IN_SOFTWARE, "  made in software");
+	for (size_t i = 0; i < sizeof(res.cka_id); i++) {
+		sprintf(idhex + 2 * i, "%02x", res.cka_id[i]);
+	}
+	for (int i = 0; i < 2; i++) {
+		snprintf(file, sizeof(file), "%s/%s.pem", dir[i], idhex);
+		ok(stat(file, &st) == 0 && (st.st_mode & 0777) == 0600,
+		   "  soft%d holds %s.pem, mode 0600", i + 1, idhex);
+	}
+	ret = sigil_key_generate(db, "soft.example.", SIGIL_ROLE_ZSK, 13, 0,
+	                         (sigil_keystore_t *[]){ks[0], ks[0]}, 2, &res,
+	                         &err);
+	is_int(ret, SIGIL_ECONFIG, "one key store twice refused: %s",
+	       err.message);
+	ret = sigil_key_generate(db, "mixed.example.", SIGIL_ROLE_ZSK, 13, 0,
+	                         (sigil_keystore_t *[]){hsm_stores[0], ks[0]},
+	                         2, &res, &err);
+	is_int(ret, SIGIL_ECONFIG, "an HSM with a software store refused: %s",
+	       err.message);
+	ok(strstr(err.message, "hsm1") && strstr(err.message, "soft1"),
+	   "  the error names both");
+out:
+	sigil_keystore_close(ks[0]);
+	sigil_keystore_close(ks[1]);
+}
+
 int main(void)
 {
+	sigil_keystore_t *ks[NHSM] = {NULL};
 	sigil_hsm_t *h[NHSM] = {NULL};
 	sigil_hsm_enroll_result_t eres[NHSM];
 	sigil_key_generate_result_t zsk, ksk, bad;
 	sigil_keydb_error_t dberr;
 	sigil_keydb_t *db = NULL;
-	sigil_hsm_error_t err;
+	sigil_hsm_error_t herr;
+	sigil_keystore_error_t err;
 	CK_ULONG before[NHSM];
 	char path[128];
 	int ret;
@@ -210,14 +286,19 @@ int main(void)
 	}
 	for (int i = 0; i < NHSM; i++) {
 		h[i] = test_softhsm_open(i + 1);
+		if (h[i] != NULL && sigil_keystore_open_pkcs11(
+					    h[i], &ks[i], &err) != SIGIL_EOK) {
+			diag("%s", err.message);
+			h[i] = NULL;
+		}
 	}
-	if (!ok(h[0] && h[1] && h[2] && h[3], "HSMs open")) {
+	if (!ok(ks[0] && ks[1] && ks[2] && ks[3], "HSMs open as key stores")) {
 		printf("Bail out! cannot open the tokens\n");
 		return 1;
 	}
-	ret = sigil_hsm_enroll(h, 3, eres, &err);
+	ret = sigil_hsm_enroll(h, 3, eres, &herr);
 	if (!ok(ret == SIGIL_EOK, "hsm1-3 enrolled: %s",
-	        ret ? err.message : "")) {
+	        ret ? herr.message : "")) {
 		printf("Bail out! enrollment failed\n");
 		return 1;
 	}
@@ -228,30 +309,48 @@ int main(void)
 		return 1;
 	}
 
-	ret = sigil_key_generate(db, ZONE, SIGIL_ROLE_ZSK, 13, h, 3, &zsk,
+	ret = sigil_key_generate(db, ZONE, SIGIL_ROLE_ZSK, 13, 0, ks, 3, &zsk,
 	                         &err);
 	if (ok(ret == SIGIL_EOK, "ZSK generated: %s", ret ? err.message : "")) {
-		check_key(db, h, &zsk, SIGIL_ROLE_ZSK);
+		check_key(db, h, &zsk, SIGIL_ROLE_ZSK, 13);
 	}
-	ret = sigil_key_generate(db, ZONE, SIGIL_ROLE_KSK, 13, h, 3, &ksk,
+	ret = sigil_key_generate(db, ZONE, SIGIL_ROLE_KSK, 13, 0, ks, 3, &ksk,
 	                         &err);
 	if (ok(ret == SIGIL_EOK, "KSK generated: %s", ret ? err.message : "")) {
-		check_key(db, h, &ksk, SIGIL_ROLE_KSK);
+		check_key(db, h, &ksk, SIGIL_ROLE_KSK, 13);
 	}
 	ok(zsk.tag != ksk.tag && zsk.key_id != ksk.key_id,
 	   "distinct tags and ids");
+	ret = sigil_key_generate(db, "rsa.example.", SIGIL_ROLE_ZSK, 8, 1024,
+	                         ks, 3, &bad, &err);
+	if (ok(ret == SIGIL_EOK,
+	       "RSA (8) ZSK generated in hsm1, replicated: %s",
+	       ret ? err.message : "")) {
+		check_key(db, h, &bad, SIGIL_ROLE_ZSK, 8);
+	}
+	ret = sigil_key_generate(db, "ed.example.", SIGIL_ROLE_KSK, 15, 0, ks,
+	                         3, &bad, &err);
+	if (ok(ret == SIGIL_EOK, "Ed25519 (15) KSK imported: %s",
+	       ret ? err.message : "")) {
+		check_key(db, h, &bad, SIGIL_ROLE_KSK, 15);
+	}
 
-	ret = sigil_key_generate(db, ZONE, SIGIL_ROLE_ZSK, 8, h, 3, &bad, &err);
-	is_int(ret, SIGIL_EALGORITHM, "algorithm 8 refused: %s", err.message);
+	ret = sigil_key_generate(db, ZONE, SIGIL_ROLE_ZSK, 5, 0, ks, 3, &bad,
+	                         &err);
+	is_int(ret, SIGIL_EALGORITHM, "algorithm 5 refused: %s", err.message);
+	ret = sigil_key_generate(db, ZONE, SIGIL_ROLE_ZSK, 13, 0,
+	                         (sigil_keystore_t *[]){ks[0], ks[1], ks[0]}, 3,
+	                         &bad, &err);
+	is_int(ret, SIGIL_ECONFIG, "one token twice refused: %s", err.message);
 
 	/* hsm4 holds no KEK: refused before anything is made. */
 	for (int i = 0; i < NHSM; i++) {
 		before[i] = count_all(h[i]);
 	}
-	ret = sigil_key_generate(db, ZONE, SIGIL_ROLE_ZSK, 13,
-	                         (sigil_hsm_t *[]){h[0], h[1], h[3]}, 3, &bad,
-	                         &err);
-	is_int(ret, SIGIL_ECONFIG, "hsm4 not enrolled: %s", err.message);
+	ret = sigil_key_generate(db, ZONE, SIGIL_ROLE_ZSK, 13, 0,
+	                         (sigil_keystore_t *[]){ks[0], ks[1], ks[3]}, 3,
+	                         &bad, &err);
+	is_int(ret, SIGIL_ENOTFOUND, "hsm4 not enrolled: %s", err.message);
 	ok(strstr(err.message, "hsm4") != NULL &&
 	           strstr(err.message, "not enrolled") != NULL,
 	   "  the error names hsm4 and why");
@@ -259,15 +358,15 @@ int main(void)
 
 	/* hsm4 with a KEK of its own: the pair is generated in hsm1 and
 	 * copied to hsm2 before the unwrap in hsm4 fails; all is undone. */
-	ret = sigil_hsm_enroll(&h[3], 1, eres, &err);
+	ret = sigil_hsm_enroll(&h[3], 1, eres, &herr);
 	ok(ret == SIGIL_EOK && eres[0].state == SIGIL_HSM_KEK_CREATED,
 	   "hsm4 gets a different KEK");
 	for (int i = 0; i < NHSM; i++) {
 		before[i] = count_all(h[i]);
 	}
-	ret = sigil_key_generate(db, ZONE, SIGIL_ROLE_ZSK, 13,
-	                         (sigil_hsm_t *[]){h[0], h[1], h[3]}, 3, &bad,
-	                         &err);
+	ret = sigil_key_generate(db, ZONE, SIGIL_ROLE_ZSK, 13, 0,
+	                         (sigil_keystore_t *[]){ks[0], ks[1], ks[3]}, 3,
+	                         &bad, &err);
 	ok(ret != SIGIL_EOK, "wrong KEK on hsm4 fails: %s", err.message);
 	ok(strstr(err.message, "hsm4") != NULL &&
 	           strstr(err.message, "C_UnwrapKey") != NULL,
@@ -275,14 +374,16 @@ int main(void)
 	check_nothing_left(db, h, before, 2);
 
 	/* A key can still be generated afterwards, on one token too. */
-	ret = sigil_key_generate(db, ZONE, SIGIL_ROLE_CSK, 13, h, 1, &bad,
+	ret = sigil_key_generate(db, ZONE, SIGIL_ROLE_CSK, 13, 0, ks, 1, &bad,
 	                         &err);
 	is_int(ret, SIGIL_EOK, "a CSK on hsm1 alone: %s",
 	       ret ? err.message : "");
 
+	check_soft(db, ks);
+
 	sigil_keydb_close(db);
 	for (int i = 0; i < NHSM; i++) {
-		sigil_hsm_close(h[i]);
+		sigil_keystore_close(ks[i]);
 	}
 	ok(test_softhsm_cleanup(), "temporary directory removed");
 	return done_testing();

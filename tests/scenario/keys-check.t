@@ -10,7 +10,9 @@
 #     ok, hsm2 and hsm3 local or bad-signature, exit 1; list --json shows
 #     the recorded results.
 #  3. The ZSK's private object deleted on hsm3: missing there, exit 1.
-#  4. A second pair with the KSK's CKA_ID on hsm2: multiple there.
+#  4. A second pair with the KSK's CKA_ID on hsm2: multiple there.  The
+#     ZSK's public object on hsm2 replaced by another key's: pubkey-mismatch
+#     there.
 #  5. An HSM that cannot be opened: unreachable for every key, the other
 #     HSMs still checked.  Usage: exit 2.
 #
@@ -173,6 +175,12 @@ rc, js, err = check('example.')
 tap.ok(rc == 1 and results(js, tags['ksk']) ==
        {'hsm1': 'ok', 'hsm2': 'multiple', 'hsm3': 'ok'},
        'second pair with the KSK\'s CKA_ID on hsm2: multiple',
+       'rc=%d %r' % (rc, js))
+de_agent('pub', zsk_id, 'hsm2')
+rc, js, err = check('example.')
+tap.ok(rc == 1 and results(js, tags['zsk']) ==
+       {'hsm1': 'ok', 'hsm2': 'pubkey-mismatch', 'hsm3': 'missing'},
+       'ZSK\'s public object on hsm2 swapped: pubkey-mismatch there',
        'rc=%d %r' % (rc, js))
 
 # 5. Unreachable HSM, usage.

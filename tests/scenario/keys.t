@@ -4,13 +4,19 @@
 #  1. Not enrolled: generate exits 3, the message says to run
 #     `sigil hsm enroll`; list then shows no key.
 #  2. After `sigil hsm enroll`: generate a KSK and a ZSK of example.
-#     (exit 0, "proven on every HSM"); list --json shows 2 usable keys with
+#     (exit 0, "proven in every store"); list --json shows 2 usable keys with
 #     3 copies each, every proof ok, one local copy (hsm1).
 #  3. dnskey prints the DNSKEY RRset; BIND's dnssec-dsfromkey on that file
 #     prints exactly the DS records `sigil keys ds` prints (SHA-256 and
 #     SHA-384), and so does ldns-key2ds for SHA-256.
-#  4. Usage: --role bogus, --algorithm 8, missing --role, --digest 1 and a
-#     zone using a software key store: exit 2.
+#  4. Usage: --role bogus, --algorithm RSASHA1, --bits for ECDSA, missing
+#     --role, --digest 1, and a zone using both HSMs and a software key
+#     store: exit 2.
+#  5. Every algorithm sigil makes keys of: RSASHA256 and ECDSAP384SHA384
+#     generated in hsm1 and replicated, ED25519 generated in software and
+#     imported (the output says so); DS equal to dnssec-dsfromkey's.
+#  6. A test bed with a software key store (--soft): a CSK is written to
+#     DIR/keys as a 0600 PKCS#8 file that OpenSSL reads, proven, checked.
 #
 # Fails (does not skip) when softhsm2-util, SoftHSM2's module,
 # dnssec-dsfromkey or ldns-key2ds is missing.
@@ -94,10 +100,10 @@ if rc != 0:
     tap.bail('sigil hsm enroll failed: %s%s' % (out, err))
 for role in ('ksk', 'zsk'):
     rc, out, err = run(d, 'generate', 'example.', '--role', role)
-    tap.ok(rc == 0 and 'proven on every HSM' in out and
+    tap.ok(rc == 0 and 'proven in every store' in out and
            ('role:       %s' % role) in out and
            all(h in out for h in HSMS),
-           'generate --role %s: exit 0, proven on every HSM' % role,
+           'generate --role %s: exit 0, proven in every store' % role,
            'rc=%d\n%s%s' % (rc, out, err))
 rc, js, err = key_list(d)
 ok = rc == 0 and isinstance(js, list) and len(js) == 2
@@ -160,15 +166,20 @@ tap.ok(p.returncode == 0 and norm(p.stdout) == norm(ds2),
 
 # 4. Usage errors.
 for args, name in ((['--role', 'bogus'], '--role bogus'),
-                   (['--role', 'ksk', '--algorithm', '8'], '--algorithm 8'),
+                   (['--role', 'ksk', '--algorithm', 'RSASHA1'],
+                    '--algorithm RSASHA1'),
+                   (['--role', 'ksk', '--algorithm', '13', '--bits', '2048'],
+                    '--bits for ECDSA'),
+                   (['--role', 'ksk', '--algorithm', '8', '--bits', '1000'],
+                    '--bits 1000'),
                    ([], 'no --role')):
     rc, out, err = run(d, 'generate', 'example.', *args)
     tap.ok(rc == 2 and err, 'generate %s: exit 2' % name,
            'rc=%d\n%s%s' % (rc, out, err))
 rc, out, err = run(d, 'generate', 'example.', '--role', 'ksk',
-                   '--algorithm', '8')
-tap.ok('ECDSAP256SHA256' in err, '--algorithm 8: message names the one '
-       'supported algorithm', err)
+                   '--algorithm', 'RSASHA1')
+tap.ok('ECDSAP256SHA256' in err and 'ED25519' in err,
+       '--algorithm RSASHA1: message names the supported algorithms', err)
 rc, out, err = run(d, 'generate', 'example.', '--role', 'zsk',
                    '--algorithm', 'ECDSAP256SHA256')
 tap.ok(rc == 0, '--algorithm ECDSAP256SHA256: exit 0', out + err)
@@ -180,8 +191,57 @@ with open(os.path.join(d, 'soft.conf'), 'w') as f:
     f.write(text + '\nkeystores:\n  - name: soft\n    directory: soft\n')
 os.mkdir(os.path.join(d, 'soft'), 0o700)
 rc, out, err = run(d, 'generate', 'other.', '--role', 'zsk', conf='soft.conf')
-tap.ok(rc == 2 and 'software key stores are not supported yet' in err,
-       'zone using a key store: exit 2', 'rc=%d\n%s%s' % (rc, out, err))
+tap.ok(rc == 2 and 'not both' in err and 'soft' in err,
+       'zone using HSMs and a key store: exit 2', 'rc=%d\n%s%s' %
+       (rc, out, err))
+
+# 5. Other algorithms.
+for alg, zone, how in (('RSASHA256', 'rsa.example.', 'replicated'),
+                       ('14', 'p384.example.', 'replicated'),
+                       ('ED25519', 'ed.example.', 'imported')):
+    rc, out, err = run(d, 'generate', zone, '--role', 'ksk',
+                       '--algorithm', alg)
+    tap.ok(rc == 0 and how in out and 'proven in every store' in out,
+           'generate --algorithm %s: exit 0, %s' % (alg, how),
+           'rc=%d\n%s%s' % (rc, out, err))
+    rc, dnskey, err = run(d, 'dnskey', zone)
+    kfile = os.path.join(tmp, zone + 'dnskey')
+    with open(kfile, 'w') as f:
+        f.write(dnskey)
+    rc2, ds, err2 = run(d, 'ds', zone)
+    brc, bind, berr = tool('dnssec-dsfromkey', '-f', kfile, '-2', zone)
+    tap.ok(rc == 0 and rc2 == 0 and brc == 0 and norm(ds) and
+           norm(bind) == norm(ds),
+           '%s: ds equals dnssec-dsfromkey -2' % alg,
+           'sigil: %s%s\nbind: %s%s' % (ds, err2, bind, berr))
+rc, out, err = run(d, 'check')
+tap.ok(rc == 0 and 'ed.example.' in out and 'rsa.example.' in out and
+       out.count(': ok') == out.count('\n'),
+       'check: every key of every zone ok', 'rc=%d\n%s%s' % (rc, out, err))
+
+# 6. Software key store test bed.
+sd = os.path.join(tmp, 'softbed')
+p = subprocess.run([st.SIGIL, 'testbed', sd, '--soft'],
+                   stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                   universal_newlines=True, timeout=120)
+tap.ok(p.returncode == 0, 'testbed --soft', p.stdout + p.stderr)
+rc, out, err = run(sd, 'generate', 'example.', '--role', 'csk')
+tap.ok(rc == 0 and 'written to every key store' in out,
+       'soft: generate a CSK', 'rc=%d\n%s%s' % (rc, out, err))
+pems = [f for f in os.listdir(os.path.join(sd, 'keys'))
+        if f.endswith('.pem')]
+mode = (os.stat(os.path.join(sd, 'keys', pems[0])).st_mode & 0o777
+        if len(pems) == 1 else 0)
+tap.ok(len(pems) == 1 and mode == 0o600, 'soft: one PKCS#8 file, mode 0600',
+       '%r %o' % (pems, mode))
+if pems:
+    rc2, o2, e2 = tool('openssl', 'pkey', '-in',
+                       os.path.join(sd, 'keys', pems[0]), '-noout', '-text')
+    tap.ok(rc2 == 0 and 'P-256' in o2, 'soft: OpenSSL reads the key file',
+           o2[:200] + e2)
+rc, out, err = run(sd, 'check')
+tap.ok(rc == 0 and ': ok' in out, 'soft: check ok',
+       'rc=%d\n%s%s' % (rc, out, err))
 p = subprocess.run([st.SIGIL, 'help', 'keys'], stdout=subprocess.PIPE,
                    universal_newlines=True)
 tap.ok(p.returncode == 0 and 'sigil keys generate' in p.stdout,

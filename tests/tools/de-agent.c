@@ -9,6 +9,12 @@
  *       destroys the private object(s) with CKA_ID IDHEX on TOKEN.
  *   de-agent MODULE PINFILE dup IDHEX TOKEN
  *       generates one more pair with CKA_ID IDHEX on TOKEN.
+ *   de-agent MODULE PINFILE count - TOKEN
+ *       prints the number of key objects (private, public, secret) on
+ *       TOKEN.
+ *   de-agent MODULE PINFILE pub IDHEX TOKEN
+ *       replaces the public object with CKA_ID IDHEX on TOKEN by one
+ *       holding the point of an unrelated new pair.
  *
  * Exit 0 on success, 1 on any failure (with a message on stderr).
  */
@@ -112,6 +118,29 @@ static int destroy(CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls, CK_BYTE *id,
 	return rv == CKR_OK ? 0 : fail("destroy", rv);
 }
 
+/* A token public key object with CKA_ID id holding point. */
+static int create_public(CK_SESSION_HANDLE s, CK_BYTE *id, CK_ULONG idlen,
+                         const char *label, CK_BYTE *point, CK_ULONG plen)
+{
+	CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
+	CK_KEY_TYPE kt = CKK_EC;
+	CK_ATTRIBUTE t[] = {
+		{CKA_CLASS, &cls, sizeof(cls)},
+		{CKA_KEY_TYPE, &kt, sizeof(kt)},
+		{CKA_TOKEN, &yes, sizeof(yes)},
+		{CKA_PRIVATE, &no, sizeof(no)},
+		{CKA_VERIFY, &yes, sizeof(yes)},
+		{CKA_EC_PARAMS, (void *)p256, sizeof(p256)},
+		{CKA_EC_POINT, point, plen},
+		{CKA_ID, id, idlen},
+		{CKA_LABEL, (void *)label, strlen(label)},
+	};
+	CK_OBJECT_HANDLE pub;
+	CK_RV rv = f->C_CreateObject(s, t, 9, &pub);
+
+	return rv == CKR_OK ? 0 : fail("C_CreateObject", rv);
+}
+
 int main(int argc, char **argv)
 {
 	CK_C_GetFunctionList gfl;
@@ -126,7 +155,7 @@ int main(int argc, char **argv)
 
 	if (argc < 6) {
 		fprintf(stderr, "usage: de-agent MODULE PINFILE pair|delete|"
-		                "dup IDHEX [LABEL] TOKEN...\n");
+		                "dup|pub|count IDHEX [LABEL] TOKEN...\n");
 		return 2;
 	}
 	fp = fopen(argv[2], "r");
@@ -166,6 +195,43 @@ int main(int argc, char **argv)
 		    generate(s, id, idlen, "dup", &pub) != 0) {
 			return 1;
 		}
+	} else if (strcmp(argv[3], "count") == 0) {
+		CK_OBJECT_HANDLE h[256];
+		CK_ULONG n = 0, total = 0;
+
+		if (open_token(argv[5], pin, &s) != 0) {
+			return 1;
+		}
+		rv = f->C_FindObjectsInit(s, NULL, 0);
+		while (rv == CKR_OK) {
+			rv = f->C_FindObjects(s, h, 256, &n);
+			if (rv != CKR_OK || n == 0) {
+				break;
+			}
+			total += n;
+		}
+		f->C_FindObjectsFinal(s);
+		if (rv != CKR_OK) {
+			return fail("C_FindObjects", rv);
+		}
+		printf("%lu\n", (unsigned long)total);
+	} else if (strcmp(argv[3], "pub") == 0) {
+		CK_ATTRIBUTE a = {CKA_EC_POINT, point, sizeof(point)};
+		CK_BYTE other[] = "unrelated";
+
+		if (open_token(argv[5], pin, &s) != 0 ||
+		    generate(s, other, sizeof(other), "unrelated", &pub) != 0) {
+			return 1;
+		}
+		rv = f->C_GetAttributeValue(s, pub, &a, 1);
+		if (rv != CKR_OK) {
+			return fail("C_GetAttributeValue", rv);
+		}
+		if (destroy(s, CKO_PUBLIC_KEY, id, idlen) != 0 ||
+		    create_public(s, id, idlen, "swapped", point,
+		                  a.ulValueLen) != 0) {
+			return 1;
+		}
 	} else if (strcmp(argv[3], "pair") == 0 && argc >= 7) {
 		CK_ULONG plen = 0;
 
@@ -187,25 +253,10 @@ int main(int argc, char **argv)
 			/* The .de agent: the first token's public key
 			 * everywhere, over a private key that does not
 			 * match it. */
-			CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
-			CK_KEY_TYPE kt = CKK_EC;
-			CK_ATTRIBUTE t[] = {
-				{CKA_CLASS, &cls, sizeof(cls)},
-				{CKA_KEY_TYPE, &kt, sizeof(kt)},
-				{CKA_TOKEN, &yes, sizeof(yes)},
-				{CKA_PRIVATE, &no, sizeof(no)},
-				{CKA_VERIFY, &yes, sizeof(yes)},
-				{CKA_EC_PARAMS, (void *)p256, sizeof(p256)},
-				{CKA_EC_POINT, point, plen},
-				{CKA_ID, id, idlen},
-				{CKA_LABEL, argv[5], strlen(argv[5])},
-			};
-			if (destroy(s, CKO_PUBLIC_KEY, id, idlen) != 0) {
+			if (destroy(s, CKO_PUBLIC_KEY, id, idlen) != 0 ||
+			    create_public(s, id, idlen, argv[5], point, plen) !=
+			            0) {
 				return 1;
-			}
-			rv = f->C_CreateObject(s, t, 9, &pub);
-			if (rv != CKR_OK) {
-				return fail("C_CreateObject", rv);
 			}
 		}
 		/* DER OCTET STRING 04 41 04 X Y, or the bare point. */
