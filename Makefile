@@ -30,7 +30,7 @@ DEPS_STAMP := $(BUILD)/.deps-ok
 
 .SECONDARY:
 
-.PHONY: all check check-unit check-scenario demo install uninstall clean deps format bench san fuzz-verify
+.PHONY: all check check-unit check-scenario demo install uninstall clean deps format bench bench-keys san fuzz-verify
 
 all: $(BUILD)/sigil
 
@@ -101,6 +101,9 @@ demo: $(BUILD)/sigil
 
 bench: $(BUILD)/sigil
 	sh bench/verify-bench.sh
+
+bench-keys: $(BUILD)/sigil
+	bash bench/keys-bench.sh
 
 # --- install --------------------------------------------------------------
 install: $(BUILD)/sigil

@@ -56,7 +56,7 @@ void cmd_keys_usage(FILE *out)
 	        "recorded, usable, in the key database.\n"
 	        "\n"
 	        "list: the keys of ZONE in the key database (id, role, state,\n"
-	        "algorithm, key tag, flags, creation time) and, per HSM copy,\n"
+	        "algorithm, key tag, flags, creation time) and, per copy,\n"
 	        "whether it is present, generated there (local), and the time\n"
 	        "and result of its last proof of possession.\n"
 	        "\n"
@@ -67,7 +67,7 @@ void cmd_keys_usage(FILE *out)
 	        "(KSK, CSK), in zone file format.\n"
 	        "\n"
 	        "check: prove possession of every usable key of ZONE (of every\n"
-	        "zone when ZONE is omitted) again on every HSM the zone uses and\n"
+	        "zone when ZONE is omitted) again in every store the zone uses and\n"
 	        "record the results: ok, missing, multiple, pubkey-mismatch,\n"
 	        "bad-signature, local or unreachable.  Exit 1 when one is not ok.\n"
 	        "\n"
@@ -87,8 +87,7 @@ void cmd_keys_usage(FILE *out)
 	        "  -h, --help           show this help\n"
 	        "\n"
 	        "Exit status: 0 success, 1 check found a problem, 2 usage or\n"
-	        "configuration error, 3 HSM\n"
-	        "or key database failure.\n");
+	        "configuration error, 3 HSM, key store or key database failure.\n");
 	/* clang-format on */
 }
 
