@@ -21,10 +21,10 @@ BUILD    ?= build
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 LIB_SRC  := $(sort $(wildcard src/util/*.c src/dns/*.c src/crypto/*.c src/verify/*.c \
-              src/config/*.c src/hsm/*.c src/keystore/*.c src/keys/*.c))
+              src/config/*.c src/hsm/*.c src/keystore/*.c src/keys/*.c src/sign/*.c))
 CMD_SRC  := $(sort $(wildcard src/cmd/*.c))
 TEST_SRC := $(sort $(wildcard tests/util/*.c tests/dns/*.c tests/crypto/*.c tests/verify/*.c \
-              tests/config/*.c tests/hsm/*.c tests/keystore/*.c tests/keys/*.c))
+              tests/config/*.c tests/hsm/*.c tests/keystore/*.c tests/keys/*.c tests/sign/*.c))
 
 DEPS_STAMP := $(BUILD)/.deps-ok
 

@@ -24,4 +24,7 @@ void cmd_hsm_usage(FILE *out);
 int cmd_keys(int argc, char **argv);
 void cmd_keys_usage(FILE *out);
 
+int cmd_sign(int argc, char **argv);
+void cmd_sign_usage(FILE *out);
+
 #endif

@@ -1,3 +1,5 @@
+#include <string.h>
+
 #include "cmd/commands.h"
 #include "cmd/config_hsm.h"
 #include "util/error.h"
@@ -48,4 +50,39 @@ int cmd_store_open(const sigil_config_t *cfg, const char *name,
 int cmd_store_exit(int code)
 {
 	return code == SIGIL_ECONFIG ? SIGIL_EXIT_USAGE : SIGIL_EXIT_HSM;
+}
+
+int cmd_config_policy(const sigil_config_t *cfg, const char *zone,
+                      sigil_sign_policy_t *out)
+{
+	const sigil_config_policy_t *p;
+	int r = sigil_config_zone_policy(cfg, zone, &p);
+
+	if (r != SIGIL_EOK) {
+		return r;
+	}
+	out->nsec3 = p->nsec3;
+	out->nsec3_iterations = p->nsec3_iterations;
+	memcpy(out->nsec3_salt, p->nsec3_salt, p->nsec3_salt_len);
+	out->nsec3_salt_len = p->nsec3_salt_len;
+	out->nsec3_opt_out = p->nsec3_opt_out;
+	out->validity = p->validity;
+	out->jitter = p->jitter;
+	out->inception_offset = p->inception_offset;
+	switch (p->serial) {
+	case SIGIL_CONFIG_SERIAL_KEEP:
+		out->serial = SIGIL_SERIAL_KEEP;
+		break;
+	case SIGIL_CONFIG_SERIAL_UNIXTIME:
+		out->serial = SIGIL_SERIAL_UNIXTIME;
+		break;
+	case SIGIL_CONFIG_SERIAL_DATESERIAL:
+		out->serial = SIGIL_SERIAL_DATESERIAL;
+		break;
+	default:
+		out->serial = SIGIL_SERIAL_INCREMENT;
+		break;
+	}
+	out->zonemd = p->zonemd;
+	return SIGIL_EOK;
 }

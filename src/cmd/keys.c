@@ -22,6 +22,7 @@
 
 #include <openssl/evp.h>
 
+#include "cmd/args.h"
 #include "cmd/commands.h"
 #include "cmd/config_hsm.h"
 #include "cmd/json.h"
@@ -474,23 +475,6 @@ out:
 	return ret;
 }
 
-static bool parse_ulong(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (*s < '0' || *s > '9') {
-		return false;
-	}
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > max) {
-		return false;
-	}
-	*out = v;
-	return true;
-}
-
 enum { OPT_ROLE = 256, OPT_ALG, OPT_JSON, OPT_TTL, OPT_DIGEST, OPT_BITS };
 
 int cmd_keys(int argc, char **argv)
@@ -576,8 +560,9 @@ int cmd_keys(int argc, char **argv)
 			break;
 		case OPT_BITS:
 			need = s == -1 ? NULL : "generate";
-			if (need == NULL && (!parse_ulong(optarg, 4096, &v) ||
-			                     v < 1024 || v % 8 != 0)) {
+			if (need == NULL &&
+			    (cmd_parse_count(optarg, 4096, &v) != 0 ||
+			     v < 1024 || v % 8 != 0)) {
 				fprintf(stderr,
 				        "sigil keys generate: bad key size "
 				        "'%s' (RSA: 1024 to 4096 bits, a "
@@ -597,7 +582,8 @@ int cmd_keys(int argc, char **argv)
 			need = s == SUB_DNSKEY || s == SUB_DS ? NULL :
 			                                        "dnskey and ds";
 			if (need == NULL &&
-			    !parse_ulong(optarg, 2147483647UL, &o.ttl)) {
+			    cmd_parse_count(optarg, 2147483647UL, &o.ttl) !=
+			            0) {
 				fprintf(stderr,
 				        "sigil keys %s: bad TTL '%s' (0 to "
 				        "2147483647)\n",
@@ -607,8 +593,9 @@ int cmd_keys(int argc, char **argv)
 			break;
 		case OPT_DIGEST:
 			need = s == SUB_DS ? NULL : "ds";
-			if (need == NULL && (!parse_ulong(optarg, 255, &v) ||
-			                     (v != 2 && v != 4))) {
+			if (need == NULL &&
+			    (cmd_parse_count(optarg, 255, &v) != 0 ||
+			     (v != 2 && v != 4))) {
 				fprintf(stderr,
 				        "sigil keys ds: digest type '%s' is "
 				        "not supported (2: SHA-256, 4: "

@@ -12,6 +12,8 @@ static const struct {
 	void (*usage)(FILE *out);
 	const char *summary;
 } commands[] = {
+	{"sign", cmd_sign, cmd_sign_usage,
+         "sign a zone file, every signature verified before it is written"},
 	{"verify", cmd_verify, cmd_verify_usage,
          "check a signed zone completely (signatures, chains, keys)"},
 	{"testbed", cmd_testbed, cmd_testbed_usage,

@@ -11,6 +11,7 @@
 #include <yaml.h>
 
 #include "config/config.h"
+#include "config/internal.h"
 #include "crypto/alg.h"
 #include "dns/name.h"
 #include "util/arena.h"
@@ -20,7 +21,7 @@
  * file given by mistake (a zone file), not worth reading into memory. */
 #define MAX_FILE_SIZE (4u << 20)
 #define MAX_NAME_LEN 64
-#define MAX_FIELDS 8
+#define MAX_FIELDS 16
 
 struct sigil_config {
 	sigil_arena_t *arena;
@@ -35,6 +36,7 @@ struct sigil_config {
 	/* every HSM then every key store: what an unlisted zone uses */
 	const char **all;
 	size_t all_count;
+	sigil_config_policy_t default_policy; /* of an unlisted zone */
 };
 
 /* State while checking one document.  Only the first error is kept: later
@@ -664,12 +666,53 @@ static size_t zone_name_parse(uint8_t wire[SIGIL_DNAME_MAXLEN],
 	return sigil_dname_from_str(wire, text, root);
 }
 
+/* The signing policy keys of a zone (v: their values or NULL, in the
+ * order of enum config_policy_key; policy.c gives their meaning): the
+ * defaults, then each key given, then the keys against each other. */
+static int take_policy(struct parser *p, yaml_node_t *map,
+                       yaml_node_t *const *v, sigil_config_policy_t *policy)
+{
+	bool given[POLICY_KEYS];
+	enum config_policy_key blame;
+	char msg[256];
+
+	sigil_config_policy_default(policy);
+	for (int k = 0; k < POLICY_KEYS; k++) {
+		given[k] = v[k] != NULL;
+	}
+	for (int k = 0; k < POLICY_KEYS && p->ret == SIGIL_EOK; k++) {
+		const char *text;
+		if (v[k] == NULL) {
+			continue;
+		}
+		size_t saved = key_enter(p, config_policy_names[k]);
+		if (v[k]->type != YAML_SCALAR_NODE || is_null(v[k])) {
+			fail(p, v[k], "expected %s, found %s",
+			     config_policy_expects[k], kind(v[k]));
+		} else if (take_string(p, v[k], &text) == SIGIL_EOK &&
+		           config_policy_set(policy, (enum config_policy_key)k,
+		                             text, msg,
+		                             sizeof(msg)) != SIGIL_EOK) {
+			fail(p, v[k], "%s", msg);
+		}
+		key_leave(p, saved);
+	}
+	if (p->ret == SIGIL_EOK &&
+	    config_policy_check(policy, given, &blame, msg, sizeof(msg)) !=
+	            SIGIL_EOK) {
+		size_t saved = key_enter(p, config_policy_names[blame]);
+		fail(p, v[blame] != NULL ? v[blame] : map, "%s", msg);
+		key_leave(p, saved);
+	}
+	return p->ret;
+}
+
 static int take_zone(struct parser *p, yaml_node_t *map, void *item)
 {
 	sigil_config_zone_t *z = item;
-	enum { NAME, HSMS, ALGORITHM, N };
+	enum { NAME, HSMS, ALGORITHM, POLICY, N = POLICY + POLICY_KEYS };
 	_Static_assert(N <= MAX_FIELDS, "take_fields keeps MAX_FIELDS keys");
-	static const struct field fields[N] = {
+	struct field fields[N] = {
 		[NAME] = {"name", true, NULL},
 		[HSMS] = {"hsms", false, NULL},
 		[ALGORITHM] = {"algorithm", false, NULL},
@@ -679,6 +722,10 @@ static int take_zone(struct parser *p, yaml_node_t *map, void *item)
 	uint8_t wire[SIGIL_DNAME_MAXLEN];
 	char canon[SIGIL_DNAME_TXT_MAXLEN];
 
+	for (int k = 0; k < POLICY_KEYS; k++) {
+		fields[POLICY + k] =
+			(struct field){config_policy_names[k], false, NULL};
+	}
 	if (take_fields(p, map, fields, N, v) != SIGIL_EOK) {
 		return p->ret;
 	}
@@ -721,6 +768,9 @@ static int take_zone(struct parser *p, yaml_node_t *map, void *item)
 	if (v[ALGORITHM] != NULL) {
 		TAKE(p, "algorithm", take_algorithm, v[ALGORITHM],
 		     &z->algorithm);
+	}
+	if (p->ret == SIGIL_EOK) {
+		take_policy(p, map, v + POLICY, &z->policy);
 	}
 	return p->ret;
 out:
@@ -989,6 +1039,7 @@ int sigil_config_load(const char *path, sigil_config_t **out,
 		         sigil_strerror(ret));
 		goto out;
 	}
+	sigil_config_policy_default(&cfg->default_policy);
 	if (!yaml_parser_initialize(&parser)) {
 		snprintf(err->message, sizeof(err->message), "%s",
 		         sigil_strerror(ret));
@@ -1176,5 +1227,18 @@ int sigil_config_zone_stores(const sigil_config_t *cfg, const char *zone,
 		*names = cfg->all;
 		*count = cfg->all_count;
 	}
+	return SIGIL_EOK;
+}
+
+int sigil_config_zone_policy(const sigil_config_t *cfg, const char *zone,
+                             const sigil_config_policy_t **policy)
+{
+	uint8_t wire[SIGIL_DNAME_MAXLEN];
+
+	if (zone_name_parse(wire, zone) == 0) {
+		return SIGIL_EINVAL;
+	}
+	const sigil_config_zone_t *z = sigil_config_zone_find(cfg, zone);
+	*policy = z != NULL ? &z->policy : &cfg->default_policy;
 	return SIGIL_EOK;
 }

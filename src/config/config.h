@@ -19,6 +19,16 @@
  *     - name: example.                 # required; the final dot is optional
  *       hsms: [hsm1, hsm2, hsm3]       # optional, default: all stores
  *       algorithm: ECDSAP256SHA256     # optional, mnemonic or number
+ *       denial: nsec3                  # optional: nsec | nsec3 (default)
+ *       nsec3-iterations: 0            # optional, 0 to 100, default 0
+ *       nsec3-salt: "-"                # optional: - (none, default) or hex
+ *       nsec3-opt-out: false           # optional, default false
+ *       signature-validity: 14d        # optional, default 14d, >= 1h
+ *       signature-jitter: 1d           # optional, default 1d
+ *       inception-offset: 1h           # optional, default 1h
+ *       serial: increment              # optional: keep | increment
+ *                                      #   (default) | unixtime | dateserial
+ *       zonemd: false                  # optional, default false
  *
  * Rules:
  * - At least one HSM or key store.  Names are unique among HSMs and key
@@ -39,6 +49,12 @@
  *   each once).  A zone that is not listed, or listed without `hsms`,
  *   uses every HSM and key store.  `algorithm` must be one sigil signs
  *   with (crypto/alg.h: sigil_alg_can_sign).
+ * - The signing policy keys of a zone (denial ... zonemd) are optional;
+ *   a zone that is not listed gets every default.  Durations are a whole
+ *   number with an optional unit s, m, h, d or w ("14d", "3600"), at
+ *   most 3650d.  signature-jitter must be less than half of
+ *   signature-validity.  The nsec3-* keys are refused with denial: nsec,
+ *   where they would mean nothing.  An NSEC3 salt is at most 255 bytes.
  * - One YAML document per file.  Anchors and aliases may be used.
  *
  * Errors name the file, line and column and the key path, with list
@@ -50,6 +66,7 @@
 #ifndef SIGIL_CONFIG_CONFIG_H
 #define SIGIL_CONFIG_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -84,12 +101,48 @@ typedef struct {
 	unsigned long line;
 } sigil_config_keystore_t;
 
+/* How a zone's SOA serial is set when it is signed. */
+enum sigil_config_serial {
+	SIGIL_CONFIG_SERIAL_KEEP = 1,   /* as in the input */
+	SIGIL_CONFIG_SERIAL_INCREMENT,  /* input + 1 (RFC 1982) */
+	SIGIL_CONFIG_SERIAL_UNIXTIME,   /* seconds since the epoch */
+	SIGIL_CONFIG_SERIAL_DATESERIAL, /* YYYYMMDDnn */
+};
+
+/* Bounds of the policy keys. */
+#define SIGIL_CONFIG_NSEC3_ITERATIONS_MAX 100
+#define SIGIL_CONFIG_VALIDITY_MIN 3600u            /* 1h */
+#define SIGIL_CONFIG_DURATION_MAX (3650u * 86400u) /* 3650d */
+
+/* How a zone is signed.  The fields have the names and meanings of
+ * sign/sign.h's sigil_sign_policy_t and the serial values those of its
+ * enum sigil_serial_policy, so that a command copies one into the other
+ * field by field; this header does not depend on the signer. */
+typedef struct {
+	bool nsec3; /* denial: nsec3 (else nsec) */
+	uint16_t nsec3_iterations;
+	uint8_t nsec3_salt[255];
+	uint8_t nsec3_salt_len;
+	bool nsec3_opt_out;
+	uint32_t validity;         /* signature-validity, seconds */
+	uint32_t jitter;           /* signature-jitter, < validity / 2 */
+	uint32_t inception_offset; /* inception-offset, seconds */
+	enum sigil_config_serial serial;
+	bool zonemd;
+} sigil_config_policy_t;
+
+/* The defaults: NSEC3 with 0 iterations, no salt and no opt-out (RFC
+ * 9276); signatures valid 14 days, expirations spread over 1 day,
+ * inception 1 hour in the past; serial increment; no ZONEMD. */
+void sigil_config_policy_default(sigil_config_policy_t *policy);
+
 typedef struct {
 	const char *name;          /* lowercase, with the trailing dot */
 	const uint8_t *dname;      /* the same in wire form */
 	const char *const *stores; /* HSM and key store names it uses */
 	size_t store_count;
-	uint8_t algorithm; /* 0: not set (the policy decides) */
+	uint8_t algorithm;            /* 0: not set (the policy decides) */
+	sigil_config_policy_t policy; /* defaults for keys not given */
 	unsigned long line;
 } sigil_config_zone_t;
 
@@ -140,5 +193,11 @@ const sigil_config_zone_t *sigil_config_zone_find(const sigil_config_t *cfg,
  * SIGIL_EINVAL when zone is not a domain name. */
 int sigil_config_zone_stores(const sigil_config_t *cfg, const char *zone,
                              const char *const **names, size_t *count);
+
+/* Signing policy of zone: its own when it is configured, else the
+ * defaults (sigil_config_policy_default).  Sets *policy (owned by cfg);
+ * returns SIGIL_EOK, or SIGIL_EINVAL when zone is not a domain name. */
+int sigil_config_zone_policy(const sigil_config_t *cfg, const char *zone,
+                             const sigil_config_policy_t **policy);
 
 #endif

@@ -516,6 +516,36 @@ sigil_node_t *sigil_zone_apex_node(const sigil_zone_t *zone)
 	return zone->apex_node;
 }
 
+void sigil_zone_filter(sigil_zone_t *zone,
+                       bool (*keep)(const sigil_node_t *node,
+                                    const sigil_rr_t *rr, void *ctx),
+                       void *ctx)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < zone->node_count; i++) {
+		sigil_node_t *n = zone->nodes[i];
+		uint32_t kept = 0;
+
+		for (uint32_t k = 0; k < n->rr_count; k++) {
+			if (keep(n, &n->rrs[k], ctx)) {
+				n->rrs[kept++] = n->rrs[k];
+			}
+		}
+		zone->rr_count -= n->rr_count - kept;
+		n->rr_count = kept;
+		if (kept > 0 || n == zone->apex_node) {
+			zone->nodes[out++] = n;
+		}
+	}
+	zone->node_count = out;
+}
+
+uint8_t *sigil_zone_alloc(sigil_zone_t *zone, size_t len)
+{
+	return sigil_arena_alloc_bytes(zone->arena, len);
+}
+
 size_t sigil_zone_rr_count(const sigil_zone_t *zone)
 {
 	return zone->rr_count;

@@ -111,6 +111,20 @@ int sigil_zone_finish(sigil_zone_t *zone);
  * outside the apex. */
 void sigil_zone_classify(sigil_zone_t *zone);
 
+/* Removes every RR for which keep() returns false (node by node, keeping
+ * the order of the rest) and every node left without RRs, except the
+ * apex node.  For the signer, which drops a zone's old DNSSEC records.
+ * Node indexes change; the nodes that stay keep their addresses. */
+void sigil_zone_filter(sigil_zone_t *zone,
+                       bool (*keep)(const sigil_node_t *node,
+                                    const sigil_rr_t *rr, void *ctx),
+                       void *ctx);
+
+/* len bytes that live as long as the zone, for RDATA a user of the store
+ * puts in place of a record's (rr->rdata = ...): a new SOA serial, a
+ * ZONEMD digest.  NULL when out of memory. */
+uint8_t *sigil_zone_alloc(sigil_zone_t *zone, size_t len);
+
 /* Nodes in canonical order (after sigil_zone_finish). */
 size_t sigil_zone_node_count(const sigil_zone_t *zone);
 sigil_node_t *sigil_zone_node(const sigil_zone_t *zone, size_t i);

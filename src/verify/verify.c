@@ -1,5 +1,7 @@
 /* The validator's driver: loads the zone while worker threads check the
- * signatures of every finished node, then runs the ordered checks. */
+ * signatures of every finished node, then runs the ordered checks.  A zone
+ * already in a store (sigil_verify_zone) goes through the same steps after
+ * loading, with every signature left to the sweep. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -219,121 +221,185 @@ static int denial_check(vctx_t *v)
 	return ret;
 }
 
+/* Sets up v to check zone; on failure v still holds what
+ * vctx_cleanup() frees. */
+static int vctx_init(vctx_t *v, sigil_zone_t *zone,
+                     const sigil_verify_opts_t *opts, worker_arg_t **args)
+{
+	*v = (vctx_t){.opts = opts, .zone = zone};
+	v->nthreads = opts->threads ? opts->threads : 1;
+	pthread_mutex_init(&v->lock, NULL);
+	pthread_cond_init(&v->cond, NULL);
+	v->rep = calloc(1, sizeof(*v->rep));
+	v->threads = calloc(v->nthreads, sizeof(*v->threads));
+	v->scratch = calloc(v->nthreads, sizeof(*v->scratch));
+	*args = calloc(v->nthreads, sizeof(**args));
+	if (v->rep == NULL || v->threads == NULL || v->scratch == NULL ||
+	    *args == NULL) {
+		return SIGIL_ENOMEM;
+	}
+	for (unsigned i = 0; i < v->nthreads; i++) {
+		v->scratch[i].hashes = sigil_arena_new(1u << 20);
+		if (v->scratch[i].hashes == NULL) {
+			return SIGIL_ENOMEM;
+		}
+		(*args)[i] = (worker_arg_t){.v = v, .ws = &v->scratch[i]};
+	}
+	v->rep->now = opts->now;
+	v->rep->lenient = opts->lenient;
+	v->rep->signatures_trusted = opts->signatures_trusted;
+	v->rep->expire_warn = opts->expire_warn;
+	v->rep->threads = v->nthreads;
+	v->rep->earliest_expiration = -1;
+	return SIGIL_EOK;
+}
+
+/* Frees what vctx_init() set up (not the zone); hands the report over when
+ * ret is SIGIL_EOK, frees it otherwise.  Returns ret. */
+static int vctx_cleanup(vctx_t *v, worker_arg_t *args, int ret,
+                        sigil_verify_report_t **report)
+{
+	if (ret != SIGIL_EOK) {
+		sigil_verify_report_free(v->rep);
+		v->rep = NULL;
+	}
+	*report = v->rep;
+	keyset_free(&v->keys);
+	for (unsigned i = 0; v->scratch != NULL && i < v->nthreads; i++) {
+		sigil_buf_free(&v->scratch[i].data);
+		free(v->scratch[i].refs);
+		sigil_arena_free(v->scratch[i].hashes);
+	}
+	free(v->scratch);
+	free(v->threads);
+	free(args);
+	free(v->queue);
+	pthread_mutex_destroy(&v->lock);
+	pthread_cond_destroy(&v->cond);
+	return ret;
+}
+
+/* Loads path into v->zone, checking signatures of finished nodes meanwhile;
+ * without any worker, loading just loads and the sweep does the rest. */
+static int load_pipelined(vctx_t *v, worker_arg_t *args, const char *path,
+                          sigil_load_error_t *err)
+{
+	unsigned started = run_threads(v, args, worker_pipeline);
+	sigil_load_opts_t lo = {
+		.origin = v->opts->origin, .on_node = on_node, .ctx = v};
+	int ret = sigil_zone_load(v->zone, path, &lo, err);
+	flush_pending(v);
+	pthread_mutex_lock(&v->lock);
+	v->load_done = true;
+	pthread_cond_broadcast(&v->cond);
+	pthread_mutex_unlock(&v->lock);
+	join_threads(v, started);
+	return ret;
+}
+
+/* Everything after loading: orders and classifies the zone, checks the
+ * signatures not checked yet, then runs the ordered checks.  fresh: the
+ * store's scratch fields are as the loader left them, with the verdicts of
+ * the pipeline (otherwise they are all reset).  t0: start of the run. */
+static int check_store(vctx_t *v, worker_arg_t *args, bool fresh, double t0,
+                       sigil_load_error_t *err)
+{
+	int ret;
+	unsigned started;
+
+	/* Order, merge and classify; redo what the pipeline could not. */
+	if ((ret = sigil_zone_finish(v->zone)) != SIGIL_EOK) {
+		return ret;
+	}
+	sigil_zone_classify(v->zone);
+	const uint8_t *apex = sigil_zone_apex(v->zone);
+	if (apex == NULL) {
+		return SIGIL_ENOSOA;
+	}
+	memcpy(v->apex, apex, sigil_dname_len(apex));
+	sigil_dname_to_str(v->rep->zone, apex);
+	sigil_node_t *apex_node = sigil_zone_apex_node(v->zone);
+	double t1 = now_sec();
+	v->rep->time_order = t1 - t0 - v->rep->time_load;
+	bool redo = apex_node != NULL && apex_changed(v, apex_node);
+	if (redo || !fresh) {
+		reset_all(v);
+	}
+	if (redo) {
+		if ((ret = apex_setup(v, apex_node)) != SIGIL_EOK) {
+			return ret;
+		}
+		v->keys_ready = true;
+	}
+	atomic_store(&v->next_index, 0);
+	started = run_threads(v, args, worker_sweep);
+	if (started == 0) {
+		worker_sweep(&args[0]); /* no thread at all: do it here */
+	}
+	join_threads(v, started);
+
+	double t2 = now_sec();
+	v->rep->time_sigs = t2 - t1;
+
+	/* Ordered checks. */
+	if ((ret = coverage_check(v)) != SIGIL_EOK) {
+		return ret;
+	}
+	if (apex_node != NULL && (ret = denial_check(v)) != SIGIL_EOK) {
+		return ret;
+	}
+	if (v->opts->ds_file != NULL && (ret = ds_check(v, err)) != SIGIL_EOK) {
+		return ret;
+	}
+	v->rep->memory = sigil_zone_memory(v->zone);
+	v->rep->time_total = now_sec() - t0;
+	v->rep->time_checks = now_sec() - t2;
+	return SIGIL_EOK;
+}
+
 int sigil_verify_file(const char *path, const sigil_verify_opts_t *opts,
                       sigil_verify_report_t **report, sigil_load_error_t *err)
 {
 	int ret;
 	double t0 = now_sec();
-	vctx_t v = {.opts = opts};
+	vctx_t v;
 	worker_arg_t *args = NULL;
-	unsigned started = 0;
+	sigil_zone_t *zone = sigil_zone_new();
 
 	memset(err, 0, sizeof(*err));
-	v.nthreads = opts->threads ? opts->threads : 1;
-	v.rep = calloc(1, sizeof(*v.rep));
-	v.zone = sigil_zone_new();
-	v.threads = calloc(v.nthreads, sizeof(*v.threads));
-	v.scratch = calloc(v.nthreads, sizeof(*v.scratch));
-	args = calloc(v.nthreads, sizeof(*args));
-	pthread_mutex_init(&v.lock, NULL);
-	pthread_cond_init(&v.cond, NULL);
-	if (v.rep == NULL || v.zone == NULL || v.threads == NULL ||
-	    v.scratch == NULL || args == NULL) {
+	ret = vctx_init(&v, zone, opts, &args);
+	if (ret == SIGIL_EOK && zone == NULL) {
 		ret = SIGIL_ENOMEM;
-		goto out;
 	}
-	for (unsigned i = 0; i < v.nthreads; i++) {
-		v.scratch[i].hashes = sigil_arena_new(1u << 20);
-		if (v.scratch[i].hashes == NULL) {
-			ret = SIGIL_ENOMEM;
-			goto out;
-		}
-		args[i] = (worker_arg_t){.v = &v, .ws = &v.scratch[i]};
+	if (ret == SIGIL_EOK) {
+		ret = load_pipelined(&v, args, path, err);
 	}
-	v.rep->now = opts->now;
-	v.rep->lenient = opts->lenient;
-	v.rep->expire_warn = opts->expire_warn;
-	v.rep->threads = v.nthreads;
-	v.rep->earliest_expiration = -1;
-
-	/* 1. Load, checking signatures of finished nodes meanwhile. */
-	/* Without any worker, loading just loads; the sweep does the rest. */
-	started = run_threads(&v, args, worker_pipeline);
-	sigil_load_opts_t lo = {
-		.origin = opts->origin, .on_node = on_node, .ctx = &v};
-	ret = sigil_zone_load(v.zone, path, &lo, err);
-	flush_pending(&v);
-	pthread_mutex_lock(&v.lock);
-	v.load_done = true;
-	pthread_cond_broadcast(&v.cond);
-	pthread_mutex_unlock(&v.lock);
-	join_threads(&v, started);
-	started = 0;
-	if (ret != SIGIL_EOK) {
-		goto out;
+	if (ret == SIGIL_EOK) {
+		v.rep->time_load = now_sec() - t0;
+		ret = check_store(&v, args, true, t0, err);
 	}
-	v.rep->time_load = now_sec() - t0;
-
-	/* 2. Order, merge and classify; redo what the pipeline could not. */
-	if ((ret = sigil_zone_finish(v.zone)) != SIGIL_EOK) {
-		goto out;
-	}
-	sigil_zone_classify(v.zone);
-	const uint8_t *apex = sigil_zone_apex(v.zone);
-	memcpy(v.apex, apex, sigil_dname_len(apex));
-	sigil_dname_to_str(v.rep->zone, apex);
-	sigil_node_t *apex_node = sigil_zone_apex_node(v.zone);
-	double t1 = now_sec();
-	v.rep->time_order = t1 - t0 - v.rep->time_load;
-	if (apex_node != NULL && apex_changed(&v, apex_node)) {
-		reset_all(&v);
-		if ((ret = apex_setup(&v, apex_node)) != SIGIL_EOK) {
-			goto out;
-		}
-		v.keys_ready = true;
-	}
-	atomic_store(&v.next_index, 0);
-	started = run_threads(&v, args, worker_sweep);
-	if (started == 0) {
-		worker_sweep(&args[0]); /* no thread at all: do it here */
-	}
-	join_threads(&v, started);
-	started = 0;
-
-	double t2 = now_sec();
-	v.rep->time_sigs = t2 - t1;
-
-	/* 3. Ordered checks. */
-	if ((ret = coverage_check(&v)) != SIGIL_EOK) {
-		goto out;
-	}
-	if (apex_node != NULL && (ret = denial_check(&v)) != SIGIL_EOK) {
-		goto out;
-	}
-	if (opts->ds_file != NULL && (ret = ds_check(&v, err)) != SIGIL_EOK) {
-		goto out;
-	}
-	v.rep->memory = sigil_zone_memory(v.zone);
-	v.rep->time_total = now_sec() - t0;
-	v.rep->time_checks = now_sec() - t2;
-out:
-	if (ret != SIGIL_EOK) {
-		sigil_verify_report_free(v.rep);
-		v.rep = NULL;
-	}
-	*report = v.rep;
-	keyset_free(&v.keys);
-	for (unsigned i = 0; v.scratch != NULL && i < v.nthreads; i++) {
-		sigil_buf_free(&v.scratch[i].data);
-		free(v.scratch[i].refs);
-		sigil_arena_free(v.scratch[i].hashes);
-	}
-	free(v.scratch);
-	free(v.threads);
-	free(args);
-	free(v.queue);
-	pthread_mutex_destroy(&v.lock);
-	pthread_cond_destroy(&v.cond);
-	sigil_zone_free(v.zone);
+	ret = vctx_cleanup(&v, args, ret, report);
+	sigil_zone_free(zone);
 	return ret;
+}
+
+int sigil_verify_zone(sigil_zone_t *zone, const sigil_verify_opts_t *opts,
+                      sigil_verify_report_t **report)
+{
+	int ret;
+	double t0 = now_sec();
+	vctx_t v;
+	worker_arg_t *args = NULL;
+	sigil_load_error_t err;
+
+	memset(&err, 0, sizeof(err));
+	ret = vctx_init(&v, zone, opts, &args);
+	if (ret == SIGIL_EOK) {
+		ret = check_store(&v, args, false, t0, &err);
+	}
+	/* The NSEC3 hashes live in the workers' arenas, freed below. */
+	for (size_t i = 0; i < sigil_zone_node_count(zone); i++) {
+		sigil_zone_node(zone, i)->hash = NULL;
+	}
+	return vctx_cleanup(&v, args, ret, report);
 }

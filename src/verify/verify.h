@@ -6,6 +6,8 @@
  * DNSKEY RRset and optionally the parent's DS records.  The result is a
  * report of counts and findings (verify/verdict.h); findings are listed in
  * a deterministic order that does not depend on the thread count.
+ * sigil_verify_zone() makes the same checks on a zone already in a zone
+ * store (dns/zone.h), such as one a signer has built in memory.
  */
 #ifndef SIGIL_VERIFY_VERIFY_H
 #define SIGIL_VERIFY_VERIFY_H
@@ -25,6 +27,16 @@ typedef struct {
 	bool lenient;         /* resolver semantics, RFC 6840 §5.4, §5.11 */
 	unsigned threads;     /* >= 1 */
 	size_t max_findings;  /* findings kept in the report; 0: all */
+	/* The caller has verified every RRSIG with the DNSKEY whose tag and
+	 * algorithm it names (a signer checks each signature it makes).
+	 * Every check is made but the cryptographic one: an RRSIG is still
+	 * parsed and must cover an RRset present at its owner, name the apex
+	 * as signer, have the right labels, a supported algorithm, a
+	 * published zone key of its tag and algorithm (the first one is
+	 * taken as the key that verified it) and valid times; its original
+	 * TTL is compared.  Coverage, chains and DS are checked as always.
+	 * false (sigil verify): every signature is verified. */
+	bool signatures_trusted;
 } sigil_verify_opts_t;
 
 typedef struct {
@@ -60,6 +72,9 @@ typedef struct {
 	char zone[1024];
 	uint64_t now;
 	bool lenient;
+	/* opts.signatures_trusted: signatures were not verified here, only
+	 * checked for everything else (their "valid" count includes them) */
+	bool signatures_trusted;
 	/* counts */
 	uint64_t records;
 	uint64_t rrsets;
@@ -91,7 +106,8 @@ typedef struct {
 	size_t finding_count;
 	size_t findings_dropped; /* beyond max_findings */
 	/* timings, seconds */
-	double time_load;   /* parsing, with signature checks alongside */
+	double time_load;   /* parsing, with signature checks alongside;
+	                     * 0 for sigil_verify_zone */
 	double time_order;  /* ordering, merging, zone cuts */
 	double time_sigs;   /* signature checks left after loading */
 	double time_checks; /* coverage, chains, DS */
@@ -105,6 +121,30 @@ typedef struct {
  * is a failure to read the input (err says where) or a resource failure. */
 int sigil_verify_file(const char *path, const sigil_verify_opts_t *opts,
                       sigil_verify_report_t **report, sigil_load_error_t *err);
+
+/* Checks a zone already in a store, as sigil_verify_file() checks a file
+ * once loaded, with the same report.  The caller loaded or built the zone
+ * (sigil_zone_load, or sigil_zone_set_apex and sigil_zone_add_node); its
+ * apex must be set.  This function orders it and sets its zone cuts itself
+ * (sigil_zone_finish and sigil_zone_classify, which do nothing more on a
+ * zone that is already finished), so a caller need not.  opts->origin is
+ * not used: the zone's apex is the store's.  With opts->ds_file a failure
+ * to read that file is returned without the details sigil_verify_file()
+ * gives in err.
+ *
+ * The store is modified: nodes are ordered and merged, RRs of each node
+ * sorted, node flags set (as by finish and classify); the validator's
+ * scratch fields are reset on entry and used (sigil_rr_t status, aux and
+ * aux2 hold its verdicts on return, meaningful only to it) and node->hash
+ * is NULL on return.  The zone must not be used by other threads during
+ * the call; it stays the caller's.
+ *
+ * On SIGIL_EOK *report is set (caller frees it with
+ * sigil_verify_report_free) whatever the zone's validity.  Otherwise:
+ * SIGIL_ENOSOA (the zone has no apex), SIGIL_ENOMEM, or an error reading
+ * opts->ds_file. */
+int sigil_verify_zone(sigil_zone_t *zone, const sigil_verify_opts_t *opts,
+                      sigil_verify_report_t **report);
 
 void sigil_verify_report_free(sigil_verify_report_t *report);
 

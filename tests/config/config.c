@@ -177,6 +177,19 @@ static void test_three_hsms(void)
 	is_int(sigil_config_zone_stores(cfg, "a..b", &names, &n), SIGIL_EINVAL,
 	       "stores of a bad name: SIGIL_EINVAL");
 	ok(sigil_config_zone_find(cfg, "a..b") == NULL, "find a bad name");
+
+	const sigil_config_policy_t *pol;
+	is_int(sigil_config_zone_policy(cfg, "example.", &pol), SIGIL_EOK,
+	       "policy of example.");
+	ok(pol->nsec3 && pol->nsec3_opt_out && pol->zonemd &&
+	           pol->validity == 21 * 86400 && pol->jitter == 3 * 86400 &&
+	           pol->serial == SIGIL_CONFIG_SERIAL_INCREMENT,
+	   "example.: NSEC3 opt-out, 21d, 3d, ZONEMD, serial increment");
+	is_int(sigil_config_zone_policy(cfg, "example.net.", &pol), SIGIL_EOK,
+	       "policy of example.net.");
+	ok(!pol->nsec3 && !pol->zonemd &&
+	           pol->serial == SIGIL_CONFIG_SERIAL_UNIXTIME,
+	   "example.net.: NSEC, serial unixtime");
 	sigil_config_free(cfg);
 }
 
@@ -555,6 +568,322 @@ static void test_accepted(void)
 	}
 }
 
+/* A zone entry of HEAD with the policy lines keys (each "    key: value\n"). */
+#define ZONE(keys) HEAD "zones:\n  - name: example.\n" keys
+
+/* Loads a configuration with ZONE(keys) and copies the zone's policy. */
+static int load_policy(const char *text, sigil_config_policy_t *out)
+{
+	sigil_config_t *cfg;
+	sigil_config_error_t err;
+	const sigil_config_policy_t *pol;
+	int ret = load_text(text, &cfg, &err);
+
+	if (ret != SIGIL_EOK) {
+		char buf[2048];
+		diag("%s", sigil_config_error_str(buf, sizeof(buf), &err));
+		return ret;
+	}
+	ret = sigil_config_zone_policy(cfg, "example.", &pol);
+	if (ret == SIGIL_EOK) {
+		*out = *pol;
+	}
+	sigil_config_free(cfg);
+	return ret;
+}
+
+static void check_defaults(const char *what, const sigil_config_policy_t *p)
+{
+	ok(p->nsec3, "%s: denial nsec3", what);
+	is_int(p->nsec3_iterations, 0, "%s: 0 iterations", what);
+	is_int(p->nsec3_salt_len, 0, "%s: no salt", what);
+	ok(!p->nsec3_opt_out, "%s: no opt-out", what);
+	is_int(p->validity, 14 * 86400, "%s: validity 14d", what);
+	is_int(p->jitter, 86400, "%s: jitter 1d", what);
+	is_int(p->inception_offset, 3600, "%s: inception offset 1h", what);
+	is_int(p->serial, SIGIL_CONFIG_SERIAL_INCREMENT, "%s: serial increment",
+	       what);
+	ok(!p->zonemd, "%s: no ZONEMD", what);
+}
+
+static void test_policy_values(void)
+{
+	sigil_config_policy_t p;
+	sigil_config_t *cfg;
+	sigil_config_error_t err;
+	const sigil_config_policy_t *pol;
+
+	sigil_config_policy_default(&p);
+	check_defaults("sigil_config_policy_default", &p);
+
+	is_int(load_policy(ZONE(""), &p), SIGIL_EOK, "zone without policy");
+	check_defaults("zone without policy", &p);
+
+	is_int(load_text(ZONE("    serial: keep\n"), &cfg, &err), SIGIL_EOK,
+	       "one policy key");
+	if (cfg != NULL) {
+		is_int(sigil_config_zone_policy(cfg, "other.test", &pol),
+		       SIGIL_EOK, "policy of an unlisted zone");
+		check_defaults("unlisted zone", pol);
+		is_int(sigil_config_zone_policy(cfg, "EXAMPLE", &pol),
+		       SIGIL_EOK, "policy of a listed zone, any case");
+		is_int(pol->serial, SIGIL_CONFIG_SERIAL_KEEP,
+		       "listed zone: its own value");
+		ok(pol == &sigil_config_zone_find(cfg, "example.")->policy,
+		   "listed zone: the zone's policy");
+		is_int(sigil_config_zone_policy(cfg, "a..b", &pol),
+		       SIGIL_EINVAL, "policy of a bad name");
+		sigil_config_free(cfg);
+	}
+
+	is_int(load_policy(ZONE("    denial: nsec3\n"
+	                        "    nsec3-iterations: 5\n"
+	                        "    nsec3-salt: AbCd01\n"
+	                        "    nsec3-opt-out: true\n"
+	                        "    signature-validity: 3w\n"
+	                        "    signature-jitter: 36h\n"
+	                        "    inception-offset: 90m\n"
+	                        "    serial: unixtime\n"
+	                        "    zonemd: true\n"),
+	                   &p),
+	       SIGIL_EOK, "every policy key");
+	ok(p.nsec3, "every key: nsec3");
+	is_int(p.nsec3_iterations, 5, "every key: iterations");
+	static const uint8_t salt[3] = {0xab, 0xcd, 0x01};
+	ok(p.nsec3_salt_len == 3 && memcmp(p.nsec3_salt, salt, 3) == 0,
+	   "every key: salt, any case of hex digits");
+	ok(p.nsec3_opt_out, "every key: opt-out");
+	is_int(p.validity, 21 * 86400, "every key: 3w");
+	is_int(p.jitter, 36 * 3600, "every key: 36h");
+	is_int(p.inception_offset, 90 * 60, "every key: 90m");
+	is_int(p.serial, SIGIL_CONFIG_SERIAL_UNIXTIME, "every key: unixtime");
+	ok(p.zonemd, "every key: zonemd");
+
+	is_int(load_policy(ZONE("    denial: NSEC\n"
+	                        "    signature-validity: 3600\n"
+	                        "    signature-jitter: 0\n"
+	                        "    inception-offset: 0s\n"
+	                        "    serial: dateserial\n"
+	                        "    zonemd: False\n"),
+	                   &p),
+	       SIGIL_EOK, "NSEC, smallest validity");
+	ok(!p.nsec3, "denial in upper case");
+	is_int(p.validity, 3600, "validity in seconds, the minimum");
+	is_int(p.jitter, 0, "no jitter");
+	is_int(p.inception_offset, 0, "no inception offset");
+	is_int(p.serial, SIGIL_CONFIG_SERIAL_DATESERIAL, "dateserial");
+	ok(!p.zonemd, "False");
+
+	is_int(load_policy(ZONE("    nsec3-salt: \"-\"\n"
+	                        "    nsec3-iterations: 100\n"
+	                        "    nsec3-opt-out: FALSE\n"
+	                        "    signature-validity: 3650d\n"
+	                        "    signature-jitter: 1w\n"
+	                        "    serial: increment\n"),
+	                   &p),
+	       SIGIL_EOK, "largest values");
+	is_int(p.nsec3_salt_len, 0, "salt -: none");
+	is_int(p.nsec3_iterations, 100, "100 iterations");
+	ok(!p.nsec3_opt_out, "FALSE");
+	is_int(p.validity, 3650u * 86400u, "3650d");
+	is_int(p.jitter, 7 * 86400, "1w");
+
+	char text[1024];
+	char hex[511];
+	memset(hex, 'f', 510);
+	hex[510] = '\0';
+	snprintf(text, sizeof(text), ZONE("    nsec3-salt: %s\n"), hex);
+	is_int(load_policy(text, &p), SIGIL_EOK, "salt of 255 bytes");
+	ok(p.nsec3_salt_len == 255 && p.nsec3_salt[254] == 0xff,
+	   "salt of 255 bytes kept");
+
+	is_int(load_policy(ZONE("    serial: keep\n"), &p), SIGIL_EOK, "keep");
+	is_int(p.serial, SIGIL_CONFIG_SERIAL_KEEP, "serial keep");
+	is_int(load_policy(ZONE("    nsec3-opt-out: True\n"), &p), SIGIL_EOK,
+	       "True");
+	ok(p.nsec3_opt_out && p.nsec3 && p.validity == 14 * 86400,
+	   "one key given, the others default");
+
+	/* Flow style and a second zone with its own policy. */
+	is_int(load_text(HEAD "zones:\n"
+	                      "  - {name: a., denial: nsec, zonemd: true}\n"
+	                      "  - {name: b., signature-validity: '7d'}\n",
+	                 &cfg, &err),
+	       SIGIL_EOK, "policies of two zones");
+	if (cfg != NULL) {
+		const sigil_config_policy_t *a, *b;
+		sigil_config_zone_policy(cfg, "a.", &a);
+		sigil_config_zone_policy(cfg, "b.", &b);
+		ok(!a->nsec3 && a->zonemd && a->validity == 14 * 86400,
+		   "first zone's policy");
+		ok(b->nsec3 && !b->zonemd && b->validity == 7 * 86400,
+		   "second zone's policy, a quoted duration");
+		sigil_config_free(cfg);
+	}
+}
+
+static void test_policy_errors(void)
+{
+	check_error("denial unknown", ZONE("    denial: nsec4\n"),
+	            SIGIL_ECONFIG, 10, 13,
+	            "zones[0].denial: 'nsec4' is not a denial of existence: "
+	            "use nsec or nsec3");
+	check_error("denial a list", ZONE("    denial: [nsec]\n"),
+	            SIGIL_ECONFIG, 10, 13,
+	            "zones[0].denial: expected nsec or nsec3, found a list");
+	check_error("denial without value", ZONE("    denial:\n"),
+	            SIGIL_ECONFIG, 10, 12,
+	            "zones[0].denial: expected nsec or nsec3, found no value");
+	check_error("denial empty", ZONE("    denial: ''\n"), SIGIL_ECONFIG, 10,
+	            13, "zones[0].denial: empty");
+
+	check_error("iterations over 100", ZONE("    nsec3-iterations: 101\n"),
+	            SIGIL_ECONFIG, 10, 23,
+	            "zones[0].nsec3-iterations: 101 is more than 100: RFC "
+	            "9276 asks for 0 (validating resolvers may treat a zone "
+	            "with many iterations as insecure)");
+	check_error("iterations huge",
+	            ZONE("    nsec3-iterations: 99999999999999999999999\n"),
+	            SIGIL_ECONFIG, 10, 23,
+	            "zones[0].nsec3-iterations: 99999999999999999999999 is "
+	            "more than 100");
+	check_error("iterations negative", ZONE("    nsec3-iterations: -1\n"),
+	            SIGIL_ECONFIG, 10, 23,
+	            "zones[0].nsec3-iterations: '-1' is not a number from 0 "
+	            "to 100");
+	check_error("iterations hex", ZONE("    nsec3-iterations: 0x10\n"),
+	            SIGIL_ECONFIG, 10, 23,
+	            "zones[0].nsec3-iterations: '0x10' is not a number from 0 "
+	            "to 100");
+	check_error("iterations a mapping",
+	            ZONE("    nsec3-iterations: {a: 1}\n"), SIGIL_ECONFIG, 10,
+	            23,
+	            "zones[0].nsec3-iterations: expected a number, found a "
+	            "mapping");
+
+	check_error("salt not hex", ZONE("    nsec3-salt: xyz\n"),
+	            SIGIL_ECONFIG, 10, 17,
+	            "zones[0].nsec3-salt: 'xyz' is not a salt: use - (no salt) "
+	            "or hexadecimal digits");
+	check_error("salt odd", ZONE("    nsec3-salt: abc\n"), SIGIL_ECONFIG,
+	            10, 17,
+	            "zones[0].nsec3-salt: 'abc' is not a salt: it needs an "
+	            "even number of hexadecimal digits (or - for no salt)");
+	check_error("salt empty", ZONE("    nsec3-salt: \"\"\n"), SIGIL_ECONFIG,
+	            10, 17, "zones[0].nsec3-salt: empty");
+	char text[1024];
+	char hex[513];
+	memset(hex, 'a', 512);
+	hex[512] = '\0';
+	snprintf(text, sizeof(text), ZONE("    nsec3-salt: %s\n"), hex);
+	check_error("salt too long", text, SIGIL_ECONFIG, 10, 17,
+	            "zones[0].nsec3-salt: a salt of 256 bytes is longer than "
+	            "the 255 NSEC3 allows");
+
+	check_error("opt-out yes", ZONE("    nsec3-opt-out: yes\n"),
+	            SIGIL_ECONFIG, 10, 20,
+	            "zones[0].nsec3-opt-out: 'yes' is not true or false");
+	check_error("zonemd 1", ZONE("    zonemd: 1\n"), SIGIL_ECONFIG, 10, 13,
+	            "zones[0].zonemd: '1' is not true or false");
+	check_error("zonemd a list", ZONE("    zonemd: [true]\n"),
+	            SIGIL_ECONFIG, 10, 13,
+	            "zones[0].zonemd: expected true or false, found a list");
+
+	check_error("validity too short", ZONE("    signature-validity: 30m\n"),
+	            SIGIL_ECONFIG, 10, 25,
+	            "zones[0].signature-validity: '30m' is less than the "
+	            "minimum of 1h");
+	check_error("validity too long",
+	            ZONE("    signature-validity: 3651d\n"), SIGIL_ECONFIG, 10,
+	            25,
+	            "zones[0].signature-validity: '3651d' is more than the "
+	            "maximum of 3650d");
+	check_error("validity with a space",
+	            ZONE("    signature-validity: 14 d\n"), SIGIL_ECONFIG, 10,
+	            25,
+	            "zones[0].signature-validity: '14 d' is not a duration: a "
+	            "whole number with an optional unit s, m, h, d or w "
+	            "(\"14d\", \"3600\")");
+	check_error("validity unit in upper case",
+	            ZONE("    signature-validity: 14D\n"), SIGIL_ECONFIG, 10,
+	            25, "zones[0].signature-validity: '14D' is not a duration");
+	check_error("validity two units",
+	            ZONE("    signature-validity: 1d2h\n"), SIGIL_ECONFIG, 10,
+	            25,
+	            "zones[0].signature-validity: '1d2h' is not a duration");
+	check_error("validity unit only", ZONE("    signature-validity: d\n"),
+	            SIGIL_ECONFIG, 10, 25,
+	            "zones[0].signature-validity: 'd' is not a duration");
+	check_error("validity under twice the default jitter",
+	            ZONE("    signature-validity: 2d\n"), SIGIL_ECONFIG, 10, 25,
+	            "zones[0].signature-validity: 2d is not more than twice "
+	            "the default signature-jitter (1d): set a smaller "
+	            "signature-jitter");
+	check_error("jitter half the validity",
+	            ZONE("    signature-jitter: 7d\n"), SIGIL_ECONFIG, 10, 23,
+	            "zones[0].signature-jitter: 7d is not less than half of "
+	            "signature-validity (14d)");
+	check_error("jitter too large for the validity",
+	            ZONE("    signature-jitter: 2h\n"
+	                 "    signature-validity: 3h\n"),
+	            SIGIL_ECONFIG, 10, 23,
+	            "zones[0].signature-jitter: 2h is not less than half of "
+	            "signature-validity (3h)");
+	check_error("jitter not a duration", ZONE("    signature-jitter: 1x\n"),
+	            SIGIL_ECONFIG, 10, 23,
+	            "zones[0].signature-jitter: '1x' is not a duration");
+	check_error("inception offset negative",
+	            ZONE("    inception-offset: -1h\n"), SIGIL_ECONFIG, 10, 23,
+	            "zones[0].inception-offset: '-1h' is not a duration");
+	check_error("inception offset too long",
+	            ZONE("    inception-offset: 600w\n"), SIGIL_ECONFIG, 10, 23,
+	            "zones[0].inception-offset: '600w' is more than the "
+	            "maximum of 3650d");
+
+	check_error("serial unknown", ZONE("    serial: date\n"), SIGIL_ECONFIG,
+	            10, 13,
+	            "zones[0].serial: 'date' is not a serial policy: use keep, "
+	            "increment, unixtime or dateserial");
+	check_error("serial a number", ZONE("    serial: 2024010100\n"),
+	            SIGIL_ECONFIG, 10, 13,
+	            "zones[0].serial: '2024010100' is not a serial policy");
+
+	check_error("iterations with NSEC",
+	            ZONE("    denial: nsec\n    nsec3-iterations: 0\n"),
+	            SIGIL_ECONFIG, 11, 23,
+	            "zones[0].nsec3-iterations: only for NSEC3, and this zone "
+	            "has denial: nsec");
+	check_error("salt with NSEC",
+	            ZONE("    nsec3-salt: '-'\n    denial: nsec\n"),
+	            SIGIL_ECONFIG, 10, 17,
+	            "zones[0].nsec3-salt: only for NSEC3, and this zone has "
+	            "denial: nsec");
+	check_error("opt-out with NSEC",
+	            ZONE("    denial: NSEC\n    nsec3-opt-out: false\n"),
+	            SIGIL_ECONFIG, 11, 20,
+	            "zones[0].nsec3-opt-out: only for NSEC3, and this zone "
+	            "has denial: nsec");
+
+	check_error("policy key misspelt", ZONE("    nsec3-iteration: 0\n"),
+	            SIGIL_ECONFIG, 10, 5,
+	            "zones[0].nsec3-iteration: unknown key (did you mean "
+	            "'nsec3-iterations'?)");
+	check_error("policy key with _", ZONE("    signature_validity: 1d\n"),
+	            SIGIL_ECONFIG, 10, 5,
+	            "zones[0].signature_validity: unknown key (did you mean "
+	            "'signature-validity'?)");
+	check_error("policy key twice",
+	            ZONE("    zonemd: true\n    zonemd: false\n"),
+	            SIGIL_ECONFIG, 11, 5,
+	            "zones[0].zonemd: duplicate key (first given at line 10)");
+	check_error("error in the second zone",
+	            ZONE("    zonemd: true\n"
+	                 "  - name: example.net.\n"
+	                 "    serial: sometimes\n"),
+	            SIGIL_ECONFIG, 12, 13,
+	            "zones[1].serial: 'sometimes' is not a serial policy");
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/sigil-config-test-XXXXXX");
@@ -570,6 +899,8 @@ int main(void)
 	test_relative_paths();
 	test_errors();
 	test_accepted();
+	test_policy_values();
+	test_policy_errors();
 
 	unlink(conf_path);
 	rmdir(tmpdir);
