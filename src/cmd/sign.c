@@ -92,6 +92,8 @@ typedef struct {
 	const char *const *names;
 	size_t nnames;
 	sigil_keystore_t **slots; /* stores per key, nkeys * nnames */
+	bool *failed;             /* per name: could not be opened */
+	int last_exit;            /* exit status for the last such failure */
 	int exit_code;            /* for failures of the provider */
 } provider_t;
 
@@ -101,6 +103,7 @@ static void provider_free(provider_t *pv)
 		sigil_keystore_close(pv->stores[i]);
 	}
 	free(pv->stores);
+	free(pv->failed);
 	free(pv->slots);
 	free(pv->skeys);
 	sigil_keydb_keys_free(pv->keys, pv->nkeys);
@@ -138,9 +141,10 @@ static void policy_apply(sigil_sign_policy_t *p, const overrides_t *ov)
 	}
 }
 
-/* Opens the store called name once; NULL (with err) when it cannot be. */
-static sigil_keystore_t *store_get(provider_t *pv, const char *name,
-                                   sigil_sign_error_t *err)
+/* Opens the store called name once; NULL when the zone does not use it
+ * or it cannot be opened.  A store that cannot be opened (a site down) is
+ * said once on stderr and left out: the others holding the keys sign. */
+static sigil_keystore_t *store_get(provider_t *pv, const char *name)
 {
 	sigil_keystore_error_t kerr;
 	int r;
@@ -149,14 +153,16 @@ static sigil_keystore_t *store_get(provider_t *pv, const char *name,
 		if (strcmp(pv->names[i], name) != 0) {
 			continue;
 		}
-		if (pv->stores[i] == NULL) {
+		if (pv->stores[i] == NULL && !pv->failed[i]) {
 			r = cmd_store_open(pv->cfg, name, &pv->stores[i],
 			                   &kerr);
 			if (r != SIGIL_EOK) {
-				snprintf(err->message, sizeof(err->message),
-				         "%s", kerr.message);
-				pv->exit_code = cmd_store_exit(r);
-				return NULL;
+				pv->failed[i] = true;
+				pv->last_exit = cmd_store_exit(r);
+				fprintf(stderr,
+				        "sigil sign: %s is not available, "
+				        "signing without it: %s\n",
+				        name, kerr.message);
 			}
 		}
 		return pv->stores[i];
@@ -172,7 +178,6 @@ static int provide(void *ctx, const char *zone, sigil_sign_policy_t *policy,
 {
 	provider_t *pv = ctx;
 	sigil_keydb_error_t kerr;
-	size_t nopen = 0;
 	int r;
 
 	r = cmd_config_policy(pv->cfg, zone, policy);
@@ -193,7 +198,8 @@ static int provide(void *ctx, const char *zone, sigil_sign_policy_t *policy,
 		return SIGIL_ECONFIG;
 	}
 	pv->stores = calloc(pv->nnames, sizeof(*pv->stores));
-	if (pv->stores == NULL) {
+	pv->failed = calloc(pv->nnames, sizeof(*pv->failed));
+	if (pv->stores == NULL || pv->failed == NULL) {
 		pv->exit_code = SIGIL_EXIT_HSM;
 		return SIGIL_ENOMEM;
 	}
@@ -229,25 +235,27 @@ static int provide(void *ctx, const char *zone, sigil_sign_policy_t *policy,
 		sk->key = &pv->keys[k];
 		sk->stores = &pv->slots[pv->nskeys * pv->nnames];
 		/* Copies in stores the zone no longer uses are left out. */
-		for (size_t c = 0; c < nc && r == SIGIL_EOK; c++) {
+		for (size_t c = 0; c < nc; c++) {
 			sigil_keystore_t *ks;
 
 			if (!copies[c].present) {
 				continue;
 			}
-			ks = store_get(pv, copies[c].hsm, err);
-			if (ks == NULL && pv->exit_code != 0) {
-				r = SIGIL_EHSM;
-				break;
-			}
+			ks = store_get(pv, copies[c].hsm);
 			if (ks != NULL) {
 				sk->stores[sk->store_count++] = ks;
-				nopen++;
 			}
 		}
 		sigil_keydb_copies_free(copies, nc);
-		if (r != SIGIL_EOK) {
-			return r;
+		if (sk->store_count == 0) {
+			pv->exit_code = pv->last_exit ? pv->last_exit :
+			                                SIGIL_EXIT_USAGE;
+			snprintf(err->message, sizeof(err->message),
+			         "%s %u of zone %s: none of the stores holding "
+			         "it can be used",
+			         sigil_key_role_name((int)pv->keys[k].role),
+			         (unsigned)pv->keys[k].tag, zone);
+			return SIGIL_EHSM;
 		}
 		pv->nskeys++;
 	}
@@ -259,7 +267,6 @@ static int provide(void *ctx, const char *zone, sigil_sign_policy_t *policy,
 		         zone, sigil_config_database(pv->cfg));
 		return SIGIL_ECONFIG;
 	}
-	(void)nopen;
 	*out = pv->skeys;
 	*count = pv->nskeys;
 	pv->policy = policy;
