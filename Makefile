@@ -109,10 +109,10 @@ bench-keys: $(BUILD)/sigil
 install: $(BUILD)/sigil
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 $(BUILD)/sigil $(DESTDIR)$(BINDIR)/sigil
-	install -m 644 docs/sigil.1 docs/sigil-verify.1 docs/sigil-testbed.1 docs/sigil-hsm.1 docs/sigil-keys.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 docs/sigil.1 docs/sigil-verify.1 docs/sigil-testbed.1 docs/sigil-hsm.1 docs/sigil-keys.1 docs/sigil-sign.1 $(DESTDIR)$(MANDIR)/man1/
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/sigil $(DESTDIR)$(MANDIR)/man1/sigil.1 $(DESTDIR)$(MANDIR)/man1/sigil-verify.1 $(DESTDIR)$(MANDIR)/man1/sigil-testbed.1 $(DESTDIR)$(MANDIR)/man1/sigil-hsm.1 $(DESTDIR)$(MANDIR)/man1/sigil-keys.1
+	rm -f $(DESTDIR)$(BINDIR)/sigil $(DESTDIR)$(MANDIR)/man1/sigil.1 $(DESTDIR)$(MANDIR)/man1/sigil-verify.1 $(DESTDIR)$(MANDIR)/man1/sigil-testbed.1 $(DESTDIR)$(MANDIR)/man1/sigil-hsm.1 $(DESTDIR)$(MANDIR)/man1/sigil-keys.1 $(DESTDIR)$(MANDIR)/man1/sigil-sign.1
 
 # Fuzzing (clang's libFuzzer): not part of check, it runs until stopped.
 FUZZ_DIR := $(BUILD)/fuzz

@@ -44,6 +44,7 @@ struct sigil_privkey {
 	size_t siglen;       /* length of every signature */
 	unsigned bits;
 	uint8_t alg;
+	uint64_t gen; /* identifies the key in per-thread caches */
 };
 
 /* What an algorithm needs of a key. */
@@ -177,6 +178,7 @@ static int privkey_wrap(uint8_t alg, EVP_PKEY *pkey, sigil_privkey_t **out)
 		goto out;
 	}
 	key->kind = ai.kind;
+	key->gen = sigil_ossl_next_gen();
 	key->md = ai.md;
 	key->half = ai.half;
 	key->siglen = ai.kind == KIND_RSA ? (size_t)EVP_PKEY_get_size(pkey) :
@@ -399,6 +401,7 @@ void sigil_privkey_free(sigil_privkey_t *key)
 	if (key == NULL) {
 		return;
 	}
+	sigil_ossl_forget(key->gen);
 	EVP_PKEY_free(key->pkey);
 	free(key);
 }
@@ -559,12 +562,79 @@ out:
 	return ret;
 }
 
+/* The calling thread's signing context for key (RSA, ECDSA), set up on
+ * first use and then reused: creating and initialising one per signature
+ * costs a provider lookup, a large share of an ECDSA signature. */
+static EVP_PKEY_CTX *sign_ctx(const sigil_privkey_t *key)
+{
+	struct sigil_ossl_tls *t = sigil_ossl_tls();
+	struct sigil_ossl_ctx_slot *slot;
+	EVP_PKEY_CTX *ctx;
+
+	if (t == NULL) {
+		return NULL;
+	}
+	slot = &t->slots[key->gen % SIGIL_OSSL_CTX_SLOTS];
+	if (slot->gen == key->gen) {
+		return slot->ctx;
+	}
+	EVP_PKEY_CTX_free(slot->ctx);
+	slot->ctx = NULL;
+	slot->gen = 0;
+	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL);
+	if (ctx == NULL || EVP_PKEY_sign_init(ctx) != 1 ||
+	    EVP_PKEY_CTX_set_signature_md(ctx, sigil_ossl_md(key->md)) != 1 ||
+	    (key->kind == KIND_RSA &&
+	     EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) != 1)) {
+		EVP_PKEY_CTX_free(ctx);
+		return NULL;
+	}
+	slot->ctx = ctx;
+	slot->gen = key->gen;
+	return ctx;
+}
+
+/* RSA and ECDSA: the digest here, then the cached context signs it. */
+static int sign_digest(const sigil_privkey_t *key, const uint8_t *data,
+                       size_t datalen, uint8_t *sig, size_t len, size_t *siglen)
+{
+	uint8_t digest[EVP_MAX_MD_SIZE], der[ECDSA_DER_MAXLEN];
+	unsigned dlen = 0;
+	EVP_PKEY_CTX *ctx;
+	size_t outlen;
+	int ret = sigil_ossl_digest(key->md, data, datalen, digest, &dlen);
+
+	if (ret != SIGIL_EOK) {
+		return ret;
+	}
+	ctx = sign_ctx(key);
+	if (ctx == NULL) {
+		return SIGIL_ECRYPTO;
+	}
+	if (key->kind == KIND_RSA) {
+		outlen = len;
+		if (EVP_PKEY_sign(ctx, sig, &outlen, digest, dlen) != 1 ||
+		    outlen != key->siglen) {
+			return SIGIL_ECRYPTO;
+		}
+		*siglen = outlen;
+		return SIGIL_EOK;
+	}
+	outlen = sizeof(der);
+	if (EVP_PKEY_sign(ctx, der, &outlen, digest, dlen) != 1) {
+		return SIGIL_ECRYPTO;
+	}
+	ret = ecdsa_sig_raw(der, outlen, key->half, sig);
+	OPENSSL_cleanse(der, sizeof(der));
+	if (ret == SIGIL_EOK) {
+		*siglen = key->siglen;
+	}
+	return ret;
+}
+
 int sigil_privkey_sign(const sigil_privkey_t *key, const uint8_t *data,
                        size_t datalen, uint8_t *sig, size_t len, size_t *siglen)
 {
-	uint8_t der[ECDSA_DER_MAXLEN];
-	EVP_PKEY_CTX *pctx = NULL;
-	const EVP_MD *md = NULL;
 	EVP_MD_CTX *ctx = NULL;
 	size_t outlen;
 	int ret = SIGIL_ESPACE;
@@ -574,55 +644,31 @@ int sigil_privkey_sign(const sigil_privkey_t *key, const uint8_t *data,
 		goto out;
 	}
 	if (key->kind != KIND_EDDSA) {
-		ret = SIGIL_ECRYPTO;
-		md = sigil_ossl_md(key->md);
-		if (md == NULL) {
-			goto out;
-		}
+		ret = sign_digest(key, data, datalen, sig, len, siglen);
+		goto out;
 	}
-	/* A context per call: the key itself is shared by every thread that
-	 * signs with it and is never changed. */
+	/* EdDSA hashes the message itself (RFC 8032 PureEdDSA), in one
+	 * pass, so it takes a fresh one-shot context. */
 	ret = SIGIL_ENOMEM;
 	ctx = EVP_MD_CTX_new();
 	if (ctx == NULL) {
 		goto out;
 	}
 	ret = SIGIL_ECRYPTO;
-	/* EdDSA takes no digest: it hashes the message itself (RFC 8032
-	 * PureEdDSA), in one pass. */
-	if (EVP_DigestSignInit(ctx, &pctx, md, NULL, key->pkey) != 1) {
+	if (EVP_DigestSignInit(ctx, NULL, NULL, NULL, key->pkey) != 1) {
 		goto out;
 	}
-	if (key->kind == KIND_RSA &&
-	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1) {
+	outlen = len;
+	if (EVP_DigestSign(ctx, sig, &outlen, data, datalen) != 1 ||
+	    outlen != key->siglen) {
+		/* EdDSA signatures have a fixed length: anything else is a
+		 * library fault. */
 		goto out;
-	}
-	if (key->kind == KIND_ECDSA) {
-		outlen = sizeof(der);
-		if (EVP_DigestSign(ctx, der, &outlen, data, datalen) != 1) {
-			goto out;
-		}
-		ret = ecdsa_sig_raw(der, outlen, key->half, sig);
-		OPENSSL_cleanse(der, sizeof(der));
-		if (ret != SIGIL_EOK) {
-			goto out;
-		}
-		outlen = key->siglen;
-	} else {
-		outlen = len;
-		if (EVP_DigestSign(ctx, sig, &outlen, data, datalen) != 1) {
-			goto out;
-		}
-		/* PKCS #1 v1.5 signatures are as long as the modulus, EdDSA
-		 * ones fixed: anything else is a library fault. */
-		if (outlen != key->siglen) {
-			goto out;
-		}
 	}
 	*siglen = outlen;
 	ret = SIGIL_EOK;
 out:
-	EVP_MD_CTX_free(ctx); /* frees pctx too */
+	EVP_MD_CTX_free(ctx);
 	if (ret != SIGIL_EOK) {
 		ERR_clear_error();
 	}

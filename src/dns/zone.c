@@ -541,6 +541,35 @@ void sigil_zone_filter(sigil_zone_t *zone,
 	zone->node_count = out;
 }
 
+int sigil_zone_node_append(sigil_zone_t *zone, sigil_node_t *node,
+                           const sigil_rr_t *rrs, size_t count)
+{
+	size_t total = node->rr_count + count;
+	sigil_rr_t *dst;
+
+	if (total > UINT32_MAX) {
+		return SIGIL_ENOMEM;
+	}
+	dst = chunk_take(zone, &zone->rr_chunks, total, sizeof(sigil_rr_t),
+	                 RR_CHUNK);
+	if (dst == NULL) {
+		return SIGIL_ENOMEM;
+	}
+	memcpy(dst, node->rrs, node->rr_count * sizeof(*dst));
+	for (size_t i = 0; i < count; i++) {
+		dst[node->rr_count + i] = rrs[i];
+		dst[node->rr_count + i].status = 0;
+		dst[node->rr_count + i].aux = 0;
+		dst[node->rr_count + i].aux2 = 0;
+	}
+	node->rrs = dst;
+	node->rr_count = (uint32_t)total;
+	node->flags = (uint16_t)(node->flags & ~SIGIL_NODE_SORTED);
+	zone->rr_count += count;
+	sigil_node_sort(node);
+	return SIGIL_EOK;
+}
+
 uint8_t *sigil_zone_alloc(sigil_zone_t *zone, size_t len)
 {
 	return sigil_arena_alloc_bytes(zone->arena, len);

@@ -120,6 +120,14 @@ void sigil_zone_filter(sigil_zone_t *zone,
                                     const sigil_rr_t *rr, void *ctx),
                        void *ctx);
 
+/* Adds count RRs to node, which keeps its place in the zone's order (no
+ * sigil_zone_finish needed afterwards), and sorts the node's RRs again.
+ * The RDATA is referenced, not copied: it must live as long as the zone
+ * (the signer keeps its signatures in arenas freed after the zone).
+ * SIGIL_EOK or SIGIL_ENOMEM (node unchanged). */
+int sigil_zone_node_append(sigil_zone_t *zone, sigil_node_t *node,
+                           const sigil_rr_t *rrs, size_t count);
+
 /* len bytes that live as long as the zone, for RDATA a user of the store
  * puts in place of a record's (rr->rdata = ...): a new SOA serial, a
  * ZONEMD digest.  NULL when out of memory. */

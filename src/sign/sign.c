@@ -428,35 +428,50 @@ static int jobs_build(srun_t *run, sjob_t *zonemd_job)
 	return run->sigs != NULL ? SIGIL_EOK : SIGIL_ENOMEM;
 }
 
-/* Adds the RRSIGs of jobs[from, to) to the zone, one node per job (the
- * next sigil_zone_finish merges them with their owners). */
+/* Adds the RRSIGs of jobs to their nodes, which keep their places (jobs
+ * of one node are adjacent: they were made in node order).  The RDATA
+ * stays in the workers' arenas, which outlive the zone's use. */
 static int sigs_add(srun_t *run, const sjob_t *jobs, size_t njobs,
                     const ssig_t *sigs)
 {
-	sigil_rr_t rrs[64];
+	sigil_rr_t *rrs = NULL;
+	size_t cap = 0;
+	int ret = SIGIL_EOK;
 
-	for (size_t j = 0; j < njobs; j++) {
-		const sjob_t *job = &jobs[j];
-		size_t n = run->group_n[job->group];
+	for (size_t j = 0; j < njobs && ret == SIGIL_EOK;) {
+		sigil_node_t *node = jobs[j].node;
+		size_t n = 0, k = j;
 
-		for (size_t i = 0; i < n; i += 64) {
-			size_t m = n - i < 64 ? n - i : 64;
-
-			for (size_t k = 0; k < m; k++) {
-				const ssig_t *s = &sigs[job->first + i + k];
-				rrs[k] = (sigil_rr_t){.type = SIGIL_T_RRSIG,
-				                      .ttl = job->rrs[0].ttl,
-				                      .rdata = s->rdata,
-				                      .rdlen = s->rdlen};
+		for (; k < njobs && jobs[k].node == node; k++) {
+			n += run->group_n[jobs[k].group];
+		}
+		if (n > cap) {
+			sigil_rr_t *p = realloc(rrs, n * sizeof(*rrs));
+			if (p == NULL) {
+				ret = SIGIL_ENOMEM;
+				break;
 			}
-			if (sigil_zone_add_node(run->zone, job->node->owner,
-			                        rrs, m,
-			                        job->node->line) == NULL) {
-				return SIGIL_ENOMEM;
+			rrs = p;
+			cap = n;
+		}
+		n = 0;
+		for (size_t m = j; m < k; m++) {
+			const sjob_t *job = &jobs[m];
+
+			for (size_t i = 0; i < run->group_n[job->group]; i++) {
+				const ssig_t *s = &sigs[job->first + i];
+
+				rrs[n++] = (sigil_rr_t){.type = SIGIL_T_RRSIG,
+				                        .ttl = job->rrs[0].ttl,
+				                        .rdata = s->rdata,
+				                        .rdlen = s->rdlen};
 			}
 		}
+		ret = sigil_zone_node_append(run->zone, node, rrs, n);
+		j = k;
 	}
-	return SIGIL_EOK;
+	free(rrs);
+	return ret;
 }
 
 static int refinish(sigil_zone_t *zone)
@@ -505,9 +520,6 @@ static int zonemd_make(srun_t *run, sigil_sign_error_t *err)
 		ret = sigs_add(run, &job, 1, sigs);
 	}
 	free(sigs);
-	if (ret == SIGIL_EOK) {
-		ret = refinish(run->zone);
-	}
 	if (ret != SIGIL_EOK) {
 		return fail(err, ret, "ZONEMD: %s",
 		            atomic_load(&run->fatal) ? run->fatal_msg :
@@ -774,9 +786,6 @@ int sigil_sign_file(const char *in, const char *out,
 	}
 	rep->rrsets_signed = run.njobs;
 	ret = sigs_add(&run, run.jobs, run.njobs, run.sigs);
-	if (ret == SIGIL_EOK) {
-		ret = refinish(run.zone);
-	}
 	if (ret != SIGIL_EOK) {
 		fail(err, ret, "%s", sigil_strerror(ret));
 		goto out;

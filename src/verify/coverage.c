@@ -257,9 +257,13 @@ static int check_rrset(vctx_t *v, const sigil_node_t *node,
 			break;
 		}
 	}
-	bool nonauth = (node->flags & SIGIL_NODE_NONAUTH) ||
-	               ((node->flags & SIGIL_NODE_DELEG) &&
-	                type != SIGIL_T_DS && type != SIGIL_T_NSEC);
+	/* At a delegation only DS and NSEC are the parent's, and an NSEC3
+	 * whose hashed owner happens to be the delegation's name (anyone can
+	 * register a label that is another name's hash). */
+	bool nonauth =
+		(node->flags & SIGIL_NODE_NONAUTH) ||
+		((node->flags & SIGIL_NODE_DELEG) && type != SIGIL_T_DS &&
+	         type != SIGIL_T_NSEC && type != SIGIL_T_NSEC3);
 	if (nonauth) {
 		if (nsigs > 0 && ret == SIGIL_EOK) {
 			const char *what =
