@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -443,14 +444,152 @@ int sigil_writer_node(sigil_writer_t *w, const sigil_node_t *node,
 	return ret;
 }
 
+/* Nodes one thread formats at a time in a parallel write. */
+#define BLOCK_NODES 32768
+
+/* One block of nodes formatted into memory by one thread. */
+typedef struct {
+	const sigil_zone_t *zone;
+	const sigil_write_opts_t *opts;
+	size_t from, to;
+	char *text;
+	size_t len;
+	int ret;
+	sigil_file_error_t err;
+} wblock_t;
+
+static int write_nodes(sigil_writer_t *w, const sigil_zone_t *zone, size_t from,
+                       size_t to, sigil_file_error_t *err)
+{
+	int ret = SIGIL_EOK;
+
+	for (size_t k = from; k < to && ret == SIGIL_EOK; k++) {
+		const sigil_node_t *node = sigil_zone_node(zone, k);
+		if (!(node->flags & SIGIL_NODE_OUTSIDE)) {
+			ret = sigil_writer_node(w, node, err);
+		}
+	}
+	return ret;
+}
+
+static void *block_format(void *p)
+{
+	wblock_t *b = p;
+	FILE *mem = open_memstream(&b->text, &b->len);
+	sigil_writer_t *w = mem ? sigil_writer_new(mem, b->opts) : NULL;
+
+	b->ret = SIGIL_ENOMEM;
+	if (w != NULL) {
+		b->ret = write_nodes(w, b->zone, b->from, b->to, &b->err);
+		if (b->ret == SIGIL_EOK) {
+			b->ret = sigil_writer_flush(w, &b->err);
+		}
+	}
+	sigil_writer_free(w);
+	if (mem != NULL && fclose(mem) != 0 && b->ret == SIGIL_EOK) {
+		b->ret = SIGIL_ENOMEM;
+	}
+	return NULL;
+}
+
+/* Formatting (libknot's text rendering) costs more than writing: rounds
+ * of one block per thread, then the blocks written in order. */
+static int write_parallel(const sigil_zone_t *zone, FILE *out,
+                          const sigil_write_opts_t *opts,
+                          sigil_file_error_t *err)
+{
+	unsigned n = opts->threads;
+	size_t count = sigil_zone_node_count(zone);
+	wblock_t *b = calloc(n, sizeof(*b));
+	pthread_t *t = calloc(n, sizeof(*t));
+	const char *name = opts->name ? opts->name : "output";
+	int ret = SIGIL_EOK;
+
+	if (b == NULL || t == NULL) {
+		ret = SIGIL_ENOMEM;
+		goto out;
+	}
+	for (size_t start = 0; start < count && ret == SIGIL_EOK;
+	     start += (size_t)n * BLOCK_NODES) {
+		unsigned started = 1;
+
+		for (unsigned i = 0; i < n; i++) {
+			size_t from = start + (size_t)i * BLOCK_NODES;
+
+			b[i] = (wblock_t){.zone = zone, .opts = opts};
+			b[i].from = from < count ? from : count;
+			b[i].to = from + BLOCK_NODES < count ?
+			                  from + BLOCK_NODES :
+			                  count;
+			if (b[i].to < b[i].from) {
+				b[i].to = b[i].from;
+			}
+		}
+		for (unsigned i = 1; i < n; i++) {
+			if (pthread_create(&t[i], NULL, block_format, &b[i]) !=
+			    0) {
+				break;
+			}
+			started++;
+		}
+		block_format(&b[0]);
+		for (unsigned i = 1; i < started; i++) {
+			pthread_join(t[i], NULL);
+		}
+		/* Blocks a thread could not take: here. */
+		for (unsigned i = started; i < n; i++) {
+			block_format(&b[i]);
+		}
+		for (unsigned i = 0; i < n; i++) {
+			if (ret == SIGIL_EOK && b[i].ret != SIGIL_EOK) {
+				ret = b[i].ret;
+				*err = b[i].err;
+			}
+			errno = 0;
+			if (ret == SIGIL_EOK && b[i].len > 0 &&
+			    fwrite(b[i].text, 1, b[i].len, out) != b[i].len) {
+				snprintf(err->path, sizeof(err->path), "%s",
+				         name);
+				snprintf(err->message, sizeof(err->message),
+				         "cannot write %s: %s", name,
+				         strerror(errno ? errno : EIO));
+				ret = SIGIL_EIO;
+			}
+			free(b[i].text);
+			b[i].text = NULL;
+		}
+	}
+	errno = 0;
+	if (ret == SIGIL_EOK && (fflush(out) != 0 || ferror(out))) {
+		snprintf(err->path, sizeof(err->path), "%s", name);
+		snprintf(err->message, sizeof(err->message),
+		         "cannot write %s: %s", name,
+		         strerror(errno ? errno : EIO));
+		ret = SIGIL_EIO;
+	}
+out:
+	if (ret == SIGIL_ENOMEM && err->message[0] == '\0') {
+		snprintf(err->path, sizeof(err->path), "%s", name);
+		snprintf(err->message, sizeof(err->message),
+		         "cannot write %s: %s", name,
+		         sigil_strerror(SIGIL_ENOMEM));
+	}
+	free(b);
+	free(t);
+	return ret;
+}
+
 int sigil_zone_write(const sigil_zone_t *zone, FILE *out,
                      const sigil_write_opts_t *opts, sigil_file_error_t *err)
 {
-	sigil_writer_t *w = sigil_writer_new(out, opts);
-	size_t count = sigil_zone_node_count(zone);
-	int ret = SIGIL_EOK;
+	sigil_writer_t *w;
+	int ret;
 
 	memset(err, 0, sizeof(*err));
+	if (opts != NULL && opts->threads > 1) {
+		return write_parallel(zone, out, opts, err);
+	}
+	w = sigil_writer_new(out, opts);
 	if (w == NULL) {
 		const char *name = opts && opts->name ? opts->name : "output";
 		snprintf(err->path, sizeof(err->path), "%s", name);
@@ -459,12 +598,7 @@ int sigil_zone_write(const sigil_zone_t *zone, FILE *out,
 		         sigil_strerror(SIGIL_ENOMEM));
 		return SIGIL_ENOMEM;
 	}
-	for (size_t k = 0; k < count && ret == SIGIL_EOK; k++) {
-		const sigil_node_t *node = sigil_zone_node(zone, k);
-		if (!(node->flags & SIGIL_NODE_OUTSIDE)) {
-			ret = sigil_writer_node(w, node, err);
-		}
-	}
+	ret = write_nodes(w, zone, 0, sigil_zone_node_count(zone), err);
 	if (ret == SIGIL_EOK) {
 		ret = sigil_writer_flush(w, err);
 	}
@@ -473,16 +607,20 @@ int sigil_zone_write(const sigil_zone_t *zone, FILE *out,
 }
 
 int sigil_zone_write_file(const sigil_zone_t *zone, const char *path,
-                          mode_t mode, sigil_file_error_t *err)
+                          mode_t mode, const sigil_write_opts_t *opts,
+                          sigil_file_error_t *err)
 {
 	sigil_atomic_file_t *f = NULL;
-	sigil_write_opts_t opts = {.name = path};
+	sigil_write_opts_t o = {.name = path};
 	int ret = sigil_file_atomic_open(&f, path, mode, err);
 
+	if (opts != NULL) {
+		o.threads = opts->threads;
+	}
 	if (ret != SIGIL_EOK) {
 		return ret;
 	}
-	ret = sigil_zone_write(zone, sigil_file_atomic_stream(f), &opts, err);
+	ret = sigil_zone_write(zone, sigil_file_atomic_stream(f), &o, err);
 	if (ret != SIGIL_EOK) {
 		sigil_file_atomic_abort(f);
 		return ret;

@@ -36,6 +36,9 @@
 typedef struct {
 	/* Name of the output in error messages (its path); NULL: "output". */
 	const char *name;
+	/* sigil_zone_write: threads formatting blocks of nodes at once (the
+	 * output is the same); 0 or 1: the calling thread alone. */
+	unsigned threads;
 } sigil_write_opts_t;
 
 typedef struct sigil_writer sigil_writer_t;
@@ -71,8 +74,9 @@ int sigil_zone_write(const sigil_zone_t *zone, FILE *out,
 
 /* sigil_zone_write() to path, atomically (util/file.h): path is replaced
  * by the complete, fsync'd file, or left as it was on error.  mode 0:
- * 0644. */
+ * 0644.  opts may be NULL; its name is path whatever opts says. */
 int sigil_zone_write_file(const sigil_zone_t *zone, const char *path,
-                          mode_t mode, sigil_file_error_t *err);
+                          mode_t mode, const sigil_write_opts_t *opts,
+                          sigil_file_error_t *err);
 
 #endif

@@ -307,36 +307,57 @@ static void keys_free(srun_t *run)
 }
 
 /* The apex additions: the DNSKEY RRset (TTL of the SOA) and, with
- * ZONEMD, a placeholder for its digest. */
+ * ZONEMD, a placeholder for its digest.  Appended to the apex node, which
+ * keeps its place: no re-sorting of the zone. */
 static int apex_add(srun_t *run, const sigil_rr_t *soa, uint32_t serial,
                     sigil_sign_error_t *err)
 {
 	sigil_rr_t *rrs = calloc(run->nkeys + 1, sizeof(*rrs));
 	uint8_t zmd[SIGIL_ZONEMD_RDATA_MAXLEN];
+	uint32_t ttl = soa->ttl;
 	size_t n = 0, zlen = 0;
 	int ret = SIGIL_EOK;
 
 	if (rrs == NULL) {
 		return fail(err, SIGIL_ENOMEM, "out of memory");
 	}
-	for (size_t i = 0; i < run->nkeys; i++) {
-		rrs[n++] =
-			(sigil_rr_t){.type = SIGIL_T_DNSKEY,
-		                     .ttl = soa->ttl,
-		                     .rdata = run->keys[i].db->rdata,
-		                     .rdlen = (uint16_t)run->keys[i].db->rdlen};
+	/* The keys' RDATA is the provider's, which outlives the call but
+	 * not the zone's every use: copies in the zone. */
+	for (size_t i = 0; i < run->nkeys && ret == SIGIL_EOK; i++) {
+		const sigil_keydb_key_t *k = run->keys[i].db;
+		uint8_t *rd = sigil_zone_alloc(run->zone, k->rdlen);
+
+		if (rd == NULL) {
+			ret = SIGIL_ENOMEM;
+			break;
+		}
+		memcpy(rd, k->rdata, k->rdlen);
+		rrs[n++] = (sigil_rr_t){.type = SIGIL_T_DNSKEY,
+		                        .ttl = ttl,
+		                        .rdata = rd,
+		                        .rdlen = (uint16_t)k->rdlen};
 	}
-	if (run->opts->policy.zonemd) {
+	if (ret == SIGIL_EOK && run->opts->policy.zonemd) {
+		uint8_t *rd;
+
 		ret = sigil_zonemd_rdata(serial, SIGIL_ZONEMD_HASH_SHA384, NULL,
 		                         zmd, &zlen);
-		rrs[n++] = (sigil_rr_t){.type = SIGIL_T_ZONEMD,
-		                        .ttl = soa->ttl,
-		                        .rdata = zmd,
-		                        .rdlen = (uint16_t)zlen};
+		rd = ret == SIGIL_EOK ? sigil_zone_alloc(run->zone, zlen) :
+		                        NULL;
+		if (ret == SIGIL_EOK && rd == NULL) {
+			ret = SIGIL_ENOMEM;
+		}
+		if (ret == SIGIL_EOK) {
+			memcpy(rd, zmd, zlen);
+			rrs[n++] = (sigil_rr_t){.type = SIGIL_T_ZONEMD,
+			                        .ttl = ttl,
+			                        .rdata = rd,
+			                        .rdlen = (uint16_t)zlen};
+		}
 	}
-	if (ret == SIGIL_EOK &&
-	    sigil_zone_add_node(run->zone, run->apex, rrs, n, 0) == NULL) {
-		ret = SIGIL_ENOMEM;
+	if (ret == SIGIL_EOK) {
+		ret = sigil_zone_node_append(
+			run->zone, sigil_zone_apex_node(run->zone), rrs, n);
 	}
 	free(rrs);
 	return ret == SIGIL_EOK ?
@@ -658,8 +679,9 @@ static int gate(srun_t *run, sigil_sign_report_t *rep, sigil_sign_error_t *err)
 static int output(srun_t *run, const char *out, sigil_sign_report_t *rep,
                   sigil_sign_error_t *err)
 {
+	sigil_write_opts_t wo = {.threads = run->nthreads};
 	sigil_file_error_t ferr;
-	int ret = sigil_zone_write_file(run->zone, out, 0644, &ferr);
+	int ret = sigil_zone_write_file(run->zone, out, 0644, &wo, &ferr);
 
 	if (ret != SIGIL_EOK) {
 		snprintf(err->file, sizeof(err->file), "%s", out);
@@ -752,9 +774,6 @@ int sigil_sign_file(const char *in, const char *out,
 		goto out;
 	}
 	ret = apex_add(&run, soa, rep->serial_new, err);
-	if (ret == SIGIL_EOK && (ret = refinish(run.zone)) != SIGIL_EOK) {
-		fail(err, ret, "%s", sigil_strerror(ret));
-	}
 	if (ret != SIGIL_EOK) {
 		goto out;
 	}

@@ -97,7 +97,7 @@ static sigil_zone_t *load(const char *path)
 static int write_file(const sigil_zone_t *z, const char *path)
 {
 	sigil_file_error_t err;
-	int ret = sigil_zone_write_file(z, path, 0, &err);
+	int ret = sigil_zone_write_file(z, path, 0, NULL, &err);
 	if (ret != SIGIL_EOK) {
 		diag("writing %s: %s", path, err.message);
 	}
@@ -557,7 +557,7 @@ static void test_atomic(void)
 
 	/* the zone writer through an unwritable target */
 	sigil_zone_t *z = sigil_zone_new();
-	int ret = sigil_zone_write_file(z, missing, 0, &err);
+	int ret = sigil_zone_write_file(z, missing, 0, NULL, &err);
 	is_int(ret, SIGIL_EIO, "zone write to a missing directory fails");
 	is_str(err.path, missing, "and names the path");
 	sigil_zone_free(z);
@@ -603,6 +603,54 @@ static void test_write_errors(void)
 	unlink(in);
 }
 
+/* More nodes than one block of the parallel writer: 1, 2 and 3 threads
+ * give byte-identical text. */
+static void test_parallel(void)
+{
+	sigil_zone_t *z = sigil_zone_new();
+	uint8_t apex[SIGIL_DNAME_MAXLEN], name[SIGIL_DNAME_MAXLEN];
+	uint8_t soa[64] = {0}, a[4] = {192, 0, 2, 1};
+	char txt[64];
+	char *one = NULL, *text = NULL;
+	size_t one_len = 0, len = 0;
+	sigil_file_error_t err;
+
+	test_dname_from(apex, "par.example.");
+	sigil_zone_set_apex(z, apex);
+	/* SOA: root names, zero counters */
+	sigil_rr_t srr = {
+		.type = SIGIL_T_SOA, .ttl = 300, .rdata = soa, .rdlen = 22};
+	sigil_zone_add_node(z, apex, &srr, 1, 1);
+	for (unsigned i = 0; i < 70000; i++) {
+		sigil_rr_t rr = {
+			.type = SIGIL_T_A, .ttl = 300, .rdata = a, .rdlen = 4};
+		snprintf(txt, sizeof(txt), "n%u.par.example.", i);
+		test_dname_from(name, txt);
+		sigil_zone_add_node(z, name, &rr, 1, i + 2);
+	}
+	sigil_zone_finish(z);
+	sigil_zone_classify(z);
+	for (unsigned t = 1; t <= 3; t++) {
+		FILE *f = open_memstream(&text, &len);
+		sigil_write_opts_t o = {.threads = t};
+		int ret = sigil_zone_write(z, f, &o, &err);
+
+		fclose(f);
+		is_int(ret, SIGIL_EOK, "%u threads: written", t);
+		if (t == 1) {
+			one = text;
+			one_len = len;
+			is_int(count_lines(one), 70001, "  70001 lines");
+			continue;
+		}
+		ok(len == one_len && memcmp(text, one, len) == 0,
+		   "  %u threads: the same bytes as 1 thread", t);
+		free(text);
+	}
+	free(one);
+	sigil_zone_free(z);
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/sigil-write-test-XXXXXX");
@@ -619,6 +667,7 @@ int main(void)
 	test_malformed();
 	test_write_errors();
 	test_atomic();
+	test_parallel();
 	rmdir(tmpdir);
 	return done_testing();
 }
