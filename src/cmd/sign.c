@@ -93,6 +93,7 @@ typedef struct {
 	size_t nnames;
 	sigil_keystore_t **slots; /* stores per key, nkeys * nnames */
 	bool *failed;             /* per name: could not be opened */
+	char (*why)[512];         /* per name: why not */
 	int last_exit;            /* exit status for the last such failure */
 	int exit_code;            /* for failures of the provider */
 } provider_t;
@@ -104,6 +105,7 @@ static void provider_free(provider_t *pv)
 	}
 	free(pv->stores);
 	free(pv->failed);
+	free(pv->why);
 	free(pv->slots);
 	free(pv->skeys);
 	sigil_keydb_keys_free(pv->keys, pv->nkeys);
@@ -158,6 +160,8 @@ static sigil_keystore_t *store_get(provider_t *pv, const char *name)
 			                   &kerr);
 			if (r != SIGIL_EOK) {
 				pv->failed[i] = true;
+				snprintf(pv->why[i], sizeof(pv->why[i]), "%s",
+				         kerr.message);
 				pv->last_exit = cmd_store_exit(r);
 				fprintf(stderr,
 				        "sigil sign: %s is not available, "
@@ -199,7 +203,8 @@ static int provide(void *ctx, const char *zone, sigil_sign_policy_t *policy,
 	}
 	pv->stores = calloc(pv->nnames, sizeof(*pv->stores));
 	pv->failed = calloc(pv->nnames, sizeof(*pv->failed));
-	if (pv->stores == NULL || pv->failed == NULL) {
+	pv->why = calloc(pv->nnames, sizeof(*pv->why));
+	if (pv->stores == NULL || pv->failed == NULL || pv->why == NULL) {
 		pv->exit_code = SIGIL_EXIT_HSM;
 		return SIGIL_ENOMEM;
 	}
@@ -311,8 +316,8 @@ static const char *serial_name(enum sigil_serial_policy s)
 }
 
 static void report_text(const sigil_sign_report_t *r,
-                        const sigil_sign_policy_t *p, const char *out_path,
-                        bool written)
+                        const sigil_sign_policy_t *p, const provider_t *pv,
+                        const char *out_path, bool written)
 {
 	char salt[520];
 
@@ -368,6 +373,12 @@ static void report_text(const sigil_sign_report_t *r,
 		       st->quarantined ? "; QUARANTINED: " : "",
 		       st->quarantined ? st->reason : "");
 	}
+	for (size_t i = 0; i < pv->nnames; i++) {
+		if (pv->failed[i]) {
+			printf("store:       %s: NOT AVAILABLE: %s\n",
+			       pv->names[i], pv->why[i]);
+		}
+	}
 	printf("time:        load %.2f s, prepare %.2f s, denial %.2f s, sign "
 	       "%.2f s, zonemd %.2f s, gate %.2f s, write %.2f s; total %.2f "
 	       "s (%u threads)\n",
@@ -382,8 +393,8 @@ static void report_text(const sigil_sign_report_t *r,
 }
 
 static void report_json(const sigil_sign_report_t *r,
-                        const sigil_sign_policy_t *p, const char *out_path,
-                        bool written)
+                        const sigil_sign_policy_t *p, const provider_t *pv,
+                        const char *out_path, bool written)
 {
 	char salt[520];
 
@@ -432,6 +443,17 @@ static void report_json(const sigil_sign_report_t *r,
 		       (unsigned long long)st->bad,
 		       st->quarantined ? "true" : "false");
 		cmd_json_str(stdout, st->reason);
+		printf("}");
+	}
+	printf("],\"unavailable\":[");
+	for (size_t i = 0, n = 0; i < pv->nnames; i++) {
+		if (!pv->failed[i]) {
+			continue;
+		}
+		printf("%s{\"name\":", n++ ? "," : "");
+		cmd_json_str(stdout, pv->names[i]);
+		printf(",\"reason\":");
+		cmd_json_str(stdout, pv->why[i]);
 		printf("}");
 	}
 	printf("],\"time\":{\"load\":%.3f,\"prepare\":%.3f,\"denial\":%.3f,"
@@ -709,8 +731,12 @@ int cmd_sign(int argc, char **argv)
 			gate_findings(rep->gate);
 		}
 	}
-	if (rep != NULL && !quiet && pv.policy != NULL) {
-		(json ? report_json : report_text)(rep, pv.policy, output,
+	/* A report when something was signed, or the gates refused it;
+	 * input and setup errors have only their message. */
+	if (rep != NULL && !quiet && pv.policy != NULL &&
+	    (r == SIGIL_EOK || r == SIGIL_EBADSIG ||
+	     (r == SIGIL_EMALFORMED && rep->gate != NULL))) {
+		(json ? report_json : report_text)(rep, pv.policy, &pv, output,
 		                                   r == SIGIL_EOK);
 	}
 	switch (r) {

@@ -155,9 +155,24 @@ static int sign_data(srun_t *run, skey_t *key, const uint8_t *prefix,
 {
 	uint8_t sig[SCRATCH_SIG];
 	unsigned start = atomic_fetch_add(&key->next, 1);
+	size_t healthy = 0, first = 0;
+	bool retried = false;
 
+	/* Round robin over the healthy stores only, so that a quarantined
+	 * store's share is spread over all the others. */
+	for (size_t i = 0; i < key->nstores; i++) {
+		healthy +=
+			!atomic_load(&run->stores[key->stores[i]].quarantined);
+	}
+	for (size_t i = 0, h = 0; healthy > 0 && i < key->nstores; i++) {
+		if (!atomic_load(&run->stores[key->stores[i]].quarantined) &&
+		    h++ == start % healthy) {
+			first = i;
+			break;
+		}
+	}
 	for (size_t tries = 0; tries < key->nstores; tries++) {
-		size_t slot = (start + tries) % key->nstores;
+		size_t slot = (first + tries) % key->nstores;
 		size_t s = key->stores[slot];
 		sstore_t *st = &run->stores[s];
 		sigil_keystore_error_t kerr;
@@ -175,6 +190,7 @@ static int sign_data(srun_t *run, skey_t *key, const uint8_t *prefix,
 			/* A store that cannot sign is as good as a bad one
 			 * for this run; its error is the reason. */
 			quarantine(run, s, kerr.message);
+			retried = true;
 			continue;
 		}
 		made = atomic_fetch_add(&st->made, 1);
@@ -190,9 +206,13 @@ static int sign_data(srun_t *run, skey_t *key, const uint8_t *prefix,
 				         "with its DNSKEY",
 				         (unsigned)key->db->tag);
 				quarantine(run, s, why);
+				retried = true;
 				continue;
 			}
 			atomic_fetch_add(&st->verified, 1);
+		}
+		if (retried) {
+			atomic_fetch_add(&run->redone, 1);
 		}
 		out->rdata = sigil_arena_alloc_bytes(a, plen + siglen);
 		if (out->rdata == NULL) {

@@ -585,6 +585,82 @@ static int report_fill(const srun_t *run, sigil_sign_report_t *rep)
 
 /* --- the whole run ----------------------------------------------------- */
 
+/* An input error about node: file, line and owner named. */
+static int input_error(sigil_sign_error_t *err, int code, const char *in,
+                       const sigil_node_t *n, const char *what)
+{
+	char name[SIGIL_DNAME_TXT_MAXLEN];
+
+	sigil_dname_to_str(name, n->owner);
+	snprintf(err->file, sizeof(err->file), "%s", in);
+	err->line = n->line;
+	return fail(err, code, "%s %s", name, what);
+}
+
+/* What a zone must be before it is signed: errors of the input, found
+ * here so that they are reported as such and not by the gate as a
+ * signer bug. */
+static int input_check(const sigil_zone_t *zone, const char *in,
+                       sigil_sign_error_t *err)
+{
+	const uint8_t *dname = NULL; /* innermost DNAME owner above */
+	char apex[SIGIL_DNAME_TXT_MAXLEN];
+	size_t n_ns = 0, n_ds = 0;
+	sigil_node_t *top = sigil_zone_apex_node(zone);
+
+	sigil_dname_to_str(apex, sigil_zone_apex(zone));
+	if (sigil_node_rrset(top, SIGIL_T_NS, &n_ns) == NULL) {
+		return input_error(err, SIGIL_ESYNTAX, in, top,
+		                   "(the apex) has no NS RRset");
+	}
+	if (sigil_node_rrset(top, SIGIL_T_DS, &n_ds) != NULL) {
+		return input_error(err, SIGIL_ESYNTAX, in, top,
+		                   "(the apex) has a DS RRset: DS records of a "
+		                   "zone belong in its parent");
+	}
+	for (size_t i = 0; i < sigil_zone_node_count(zone); i++) {
+		const sigil_node_t *n = sigil_zone_node(zone, i);
+		bool cname = false, other = false;
+		char what[SIGIL_DNAME_TXT_MAXLEN + 64];
+
+		if (n->flags & SIGIL_NODE_OUTSIDE) {
+			snprintf(what, sizeof(what), "is outside the zone %s",
+			         apex);
+			return input_error(err, SIGIL_EOUTOFZONE, in, n, what);
+		}
+		/* RFC 6672 §2.3: no data below a DNAME. */
+		if (dname != NULL &&
+		    sigil_dname_is_subdomain(n->owner, dname) &&
+		    !sigil_dname_equal(n->owner, dname)) {
+			return input_error(err, SIGIL_ESYNTAX, in, n,
+			                   "is below a DNAME (RFC 6672 2.3: a "
+			                   "DNAME owner has no descendants)");
+		}
+		for (uint32_t k = 0; k < n->rr_count; k++) {
+			uint16_t t = n->rrs[k].type;
+
+			if (t == SIGIL_T_CNAME) {
+				cname = true;
+			} else if (t != SIGIL_T_RRSIG && t != SIGIL_T_NSEC &&
+			           t != SIGIL_T_NSEC3) {
+				other = true;
+			}
+			if (t == SIGIL_T_DNAME &&
+			    !(n->flags & SIGIL_NODE_NONAUTH)) {
+				dname = n->owner;
+			}
+		}
+		/* RFC 2181 §10.1, RFC 4035 §2.5: a CNAME has no other data
+		 * but its own DNSSEC records. */
+		if (cname && other) {
+			return input_error(err, SIGIL_ESYNTAX, in, n,
+			                   "has a CNAME beside other data "
+			                   "(RFC 2181 10.1)");
+		}
+	}
+	return SIGIL_EOK;
+}
+
 static int load(srun_t *run, const char *in, sigil_sign_report_t *rep,
                 sigil_sign_error_t *err)
 {
@@ -605,18 +681,9 @@ static int load(srun_t *run, const char *in, sigil_sign_report_t *rep,
 		return fail(err, SIGIL_ENOSOA, "%s: no SOA record at the apex",
 		            in);
 	}
-	for (size_t i = 0; i < sigil_zone_node_count(run->zone); i++) {
-		const sigil_node_t *n = sigil_zone_node(run->zone, i);
-		char name[SIGIL_DNAME_TXT_MAXLEN];
-
-		if (n->flags & SIGIL_NODE_OUTSIDE) {
-			sigil_dname_to_str(name, n->owner);
-			snprintf(err->file, sizeof(err->file), "%s", in);
-			err->line = n->line;
-			return fail(err, SIGIL_EOUTOFZONE,
-			            "%s is outside the zone %s", name,
-			            rep->zone);
-		}
+	ret = input_check(run->zone, in, err);
+	if (ret != SIGIL_EOK) {
+		return ret;
 	}
 	rep->records_in = sigil_zone_rr_count(run->zone);
 	return SIGIL_EOK;
