@@ -12,7 +12,7 @@
 #include "dns/write.h"
 #include "sign/denial.h"
 #include "sign/internal.h"
-#include "sign/zonemd.h"
+#include "dns/zonemd.h"
 #include "util/error.h"
 
 #define ARENA_BLOCK (4u << 20)

@@ -116,6 +116,9 @@ int report_add_sev(vctx_t *v, sigil_finding_t code, sigil_severity_t sev,
                    const uint8_t *owner, uint16_t type, int tag, int alg,
                    const char *fmt, ...) __attribute__((format(printf, 8, 9)));
 
+/* zonemd.c: the apex ZONEMD against the zone (RFC 8976 §4). */
+int zonemd_check(vctx_t *v);
+
 /* coverage.c: signature verdicts, coverage, algorithms, zone structure. */
 int coverage_check(vctx_t *v);
 /* nsec.c, nsec3.c */

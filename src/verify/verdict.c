@@ -62,6 +62,10 @@ static const struct {
 	[SIGIL_F_NSEC3_SALT] = {"nsec3-salt", SIGIL_SEV_WARNING},
 	[SIGIL_F_NSEC3_OPTOUT_MIXED] = {"nsec3-optout-mixed",
                                         SIGIL_SEV_WARNING},
+	[SIGIL_F_ZONEMD_DIGEST] = {"zonemd-digest", SIGIL_SEV_ERROR},
+	[SIGIL_F_ZONEMD_SERIAL] = {"zonemd-serial", SIGIL_SEV_ERROR},
+	[SIGIL_F_ZONEMD_UNSUPPORTED] = {"zonemd-unsupported",
+                                        SIGIL_SEV_WARNING},
 };
 
 const char *sigil_finding_code(sigil_finding_t f)

@@ -63,6 +63,9 @@ typedef enum {
 	SIGIL_F_NSEC3_ITERATIONS, /* nsec3-iterations (warning, RFC 9276) */
 	SIGIL_F_NSEC3_SALT,       /* nsec3-salt (warning, RFC 9276) */
 	SIGIL_F_NSEC3_OPTOUT_MIXED, /* nsec3-optout-mixed (warning): opt-out flags differ in one chain */
+	SIGIL_F_ZONEMD_DIGEST, /* zonemd-digest: the apex ZONEMD digest does not match the zone */
+	SIGIL_F_ZONEMD_SERIAL, /* zonemd-serial: ZONEMD serial is not the SOA serial */
+	SIGIL_F_ZONEMD_UNSUPPORTED, /* zonemd-unsupported (warning): no ZONEMD with a scheme and hash sigil knows */
 	SIGIL_F__COUNT
 } sigil_finding_t;
 

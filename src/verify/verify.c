@@ -348,6 +348,9 @@ static int check_store(vctx_t *v, worker_arg_t *args, bool fresh, double t0,
 	if (apex_node != NULL && (ret = denial_check(v)) != SIGIL_EOK) {
 		return ret;
 	}
+	if (apex_node != NULL && (ret = zonemd_check(v)) != SIGIL_EOK) {
+		return ret;
+	}
 	if (v->opts->ds_file != NULL && (ret = ds_check(v, err)) != SIGIL_EOK) {
 		return ret;
 	}

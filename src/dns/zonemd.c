@@ -7,7 +7,7 @@
 #include "crypto/ossl.h"
 #include "dns/name.h"
 #include "dns/rdata.h"
-#include "sign/zonemd.h"
+#include "dns/zonemd.h"
 #include "util/error.h"
 
 /* RRs are gathered in a buffer and hashed in large pieces: a zone has

@@ -10,7 +10,7 @@
 #include "dns/name.h"
 #include "dns/zone.h"
 #include "lib/tap.h"
-#include "sign/zonemd.h"
+#include "dns/zonemd.h"
 #include "util/error.h"
 
 /* RFC 8976 A.1 and A.2, SHA-384 (also in the zone files, but written here

@@ -17,8 +17,8 @@
  * signs the ZONEMD RRset last.  Since the placeholder is left out of the
  * digest, it does not matter what it holds.
  */
-#ifndef SIGIL_SIGN_ZONEMD_H
-#define SIGIL_SIGN_ZONEMD_H
+#ifndef SIGIL_DNS_ZONEMD_H
+#define SIGIL_DNS_ZONEMD_H
 
 #include <stddef.h>
 #include <stdint.h>
