@@ -385,6 +385,16 @@ static bool signed_rrset(const sigil_node_t *n, uint16_t type)
 	return true;
 }
 
+/* The apex DNSKEY RRset is signed by the KSKs (and CSKs), and so are CDS
+ * and CDNSKEY: RFC 7344 §4.1 wants them signed by a key the parent's DS
+ * names. */
+static bool ksk_signs(const sigil_node_t *n, uint16_t type)
+{
+	return (n->flags & SIGIL_NODE_APEX) &&
+	       (type == SIGIL_T_DNSKEY || type == SIGIL_T_CDS ||
+	        type == SIGIL_T_CDNSKEY);
+}
+
 /* One job per signed RRset; the apex ZONEMD (when made) is signed after
  * its digest, outside the engine's pass. */
 static int jobs_build(srun_t *run, sjob_t *zonemd_job)
@@ -412,11 +422,9 @@ static int jobs_build(srun_t *run, sjob_t *zonemd_job)
 					.rrs = &n->rrs[k],
 					.rr_count = j - k,
 					.type = n->rrs[k].type,
-					.group =
-						n->rrs[k].type ==
-								SIGIL_T_DNSKEY ?
-							0 :
-							1,
+					.group = ksk_signs(n, n->rrs[k].type) ?
+				                         0 :
+				                         1,
 				};
 				if (job.type == SIGIL_T_ZONEMD &&
 				    (n->flags & SIGIL_NODE_APEX)) {
