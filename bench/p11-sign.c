@@ -132,8 +132,8 @@ static void token_setup(token_t *t, const char *pin)
 {
 	CK_RV rv;
 	/* prime256v1 OID */
-	static CK_BYTE params[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce,
-	                           0x3d, 0x03, 0x01, 0x07};
+	static CK_BYTE params[] = {0x06, 0x08, 0x2a, 0x86, 0x48,
+	                           0xce, 0x3d, 0x03, 0x01, 0x07};
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
 	CK_ATTRIBUTE pub[] = {
 		{CKA_TOKEN, &no, sizeof(no)},
@@ -160,10 +160,9 @@ static void token_setup(token_t *t, const char *pin)
 		fprintf(stderr, "p11-sign: token %s: ", t->label);
 		die_rv("C_Login", rv);
 	}
-	rv = p11->C_GenerateKeyPair(t->owner, &mech, pub,
-	                            sizeof(pub) / sizeof(pub[0]), priv,
-	                            sizeof(priv) / sizeof(priv[0]), &hpub,
-	                            &t->priv);
+	rv = p11->C_GenerateKeyPair(
+		t->owner, &mech, pub, sizeof(pub) / sizeof(pub[0]), priv,
+		sizeof(priv) / sizeof(priv[0]), &hpub, &t->priv);
 	if (rv != CKR_OK) {
 		fprintf(stderr, "p11-sign: token %s: ", t->label);
 		die_rv("C_GenerateKeyPair (EC P-256, session objects)", rv);
@@ -178,8 +177,8 @@ static void *worker_main(void *p)
 	CK_BYTE digest[32], sig[128];
 	unsigned long n = 0;
 
-	w->rv = p11->C_OpenSession(w->tok->slot, CKF_SERIAL_SESSION, NULL,
-	                           NULL, &s);
+	w->rv = p11->C_OpenSession(w->tok->slot, CKF_SERIAL_SESSION, NULL, NULL,
+	                           &s);
 	if (w->rv != CKR_OK) {
 		return NULL;
 	}
@@ -220,8 +219,8 @@ static double run(token_t **toks, int ntok, int nthreads, double seconds,
 
 	for (int t = 0; t < ntok; t++) {
 		for (int i = 0; i < nthreads; i++, n++) {
-			w[n] = (worker_t){.tok = toks[t], .seconds = seconds,
-			                  .go = &go};
+			w[n] = (worker_t){
+				.tok = toks[t], .seconds = seconds, .go = &go};
 			if (pthread_create(&th[n], NULL, worker_main, &w[n]) !=
 			    0) {
 				fprintf(stderr, "p11-sign: pthread_create\n");
@@ -244,8 +243,8 @@ static double run(token_t **toks, int ntok, int nthreads, double seconds,
 			worker_t *x = &w[t * nthreads + i];
 
 			if (x->rv != CKR_OK) {
-				fprintf(stderr, "p11-sign: token %s: ",
-				        toks[t]->label);
+				fprintf(stderr,
+				        "p11-sign: token %s: ", toks[t]->label);
 				die_rv("signing", x->rv);
 			}
 			c += x->count;
@@ -286,7 +285,8 @@ int main(int argc, char **argv)
 			pin = argv[++i];
 		} else if (strcmp(a, "--pin-file") == 0) {
 			pin = read_pin_file(argv[++i]);
-		} else if (strcmp(a, "--threads") == 0 || strcmp(a, "-t") == 0) {
+		} else if (strcmp(a, "--threads") == 0 ||
+		           strcmp(a, "-t") == 0) {
 			nthreads = atoi(argv[++i]);
 		} else if (strcmp(a, "--seconds") == 0) {
 			seconds = atof(argv[++i]);
