@@ -445,7 +445,7 @@ int sigil_writer_node(sigil_writer_t *w, const sigil_node_t *node,
 }
 
 /* Nodes one thread formats at a time in a parallel write. */
-#define BLOCK_NODES 32768
+#define BLOCK_NODES 4096
 
 /* One block of nodes formatted into memory by one thread. */
 typedef struct {
