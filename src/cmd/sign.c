@@ -372,6 +372,11 @@ static void report_text(const sigil_sign_report_t *r,
 		       (unsigned long long)st->bad,
 		       st->quarantined ? "; QUARANTINED: " : "",
 		       st->quarantined ? st->reason : "");
+		if (st->keys_unusable != 0) {
+			printf("store:       %s: %u key(s) recorded there "
+			       "cannot be used: %s\n",
+			       st->name, st->keys_unusable, st->note);
+		}
 	}
 	for (size_t i = 0; i < pv->nnames; i++) {
 		if (pv->failed[i]) {
@@ -443,6 +448,8 @@ static void report_json(const sigil_sign_report_t *r,
 		       (unsigned long long)st->bad,
 		       st->quarantined ? "true" : "false");
 		cmd_json_str(stdout, st->reason);
+		printf(",\"keys_unusable\":%u,\"note\":", st->keys_unusable);
+		cmd_json_str(stdout, st->note);
 		printf("}");
 	}
 	printf("],\"unavailable\":[");

@@ -17,6 +17,8 @@ typedef struct {
 	atomic_uint_fast64_t made, verified, bad;
 	pthread_mutex_t lock; /* reason */
 	char reason[512];
+	unsigned keys_unusable; /* set before the workers start */
+	char note[512];
 } sstore_t;
 
 /* A key taking part in the run, with a handle per store holding it. */

@@ -242,7 +242,12 @@ static int keys_setup(srun_t *run, const sigil_sign_key_t *keys, size_t n,
 			if (ret != SIGIL_EOK) {
 				/* Not usable there (the key is missing, or
 				 * several objects carry its ID): that store
-				 * does not sign with this key. */
+				 * does not sign with this key; the report
+				 * says so. */
+				run->stores[idx].keys_unusable++;
+				snprintf(run->stores[idx].note,
+				         sizeof(run->stores[idx].note), "%s",
+				         last.message);
 				continue;
 			}
 			sk->stores[sk->nstores++] = idx;
@@ -578,6 +583,8 @@ static int report_fill(const srun_t *run, sigil_sign_report_t *rep)
 		o->bad = atomic_load(&st->bad);
 		o->quarantined = atomic_load(&st->quarantined);
 		snprintf(o->reason, sizeof(o->reason), "%s", st->reason);
+		o->keys_unusable = st->keys_unusable;
+		snprintf(o->note, sizeof(o->note), "%s", st->note);
 		rep->signatures_verified += o->verified;
 	}
 	rep->key_count = run->nkeys;

@@ -90,6 +90,11 @@ typedef struct {
 	uint64_t bad; /* returned signatures that did not verify */
 	bool quarantined;
 	char reason[512]; /* why it was quarantined */
+	/* Keys the key database says it holds that it cannot sign with
+	 * (missing there, or several objects with one CKA_ID): it signs
+	 * with the others only.  note: the last such key's error. */
+	unsigned keys_unusable;
+	char note[512];
 } sigil_sign_store_stat_t;
 
 typedef struct {

@@ -23,6 +23,9 @@
 #     quarantined, every signature it made unverified is verified again
 #     and made again elsewhere: the output is valid, the report says
 #     verify_sample 50 and signatures_redone > 0.
+#  6. The ZSK's private key deleted on hsm3 (tests/tools/de-agent.c): exit
+#     0, the report says hsm3 has 1 key it cannot use (and why), hsm1 and
+#     hsm2 make the ZSK's signatures, the output is valid.
 #
 # Fails (does not skip) when softhsm2-util, SoftHSM2's module, a C compiler
 # or dnssec-verify is missing.
@@ -296,6 +299,36 @@ tap.ok(js is not None and js['signatures_redone'] > 0 and
 tap.ok(js is not None and js['signatures'] == rrsig_count(out4),
        '%s: every signature in the file' % name, diag)
 valid(out4, name)
+
+# 6. A key missing on hsm3.
+name = 'ZSK missing on hsm3'
+agent = os.path.join(tmp, 'de-agent')
+p = subprocess.run(['cc', '-std=c11', '-Wall', '-Werror',
+                    '-I/usr/include/p11-kit-1', '-o', agent,
+                    os.path.join(HERE, '..', 'tools', 'de-agent.c'), '-ldl'],
+                   stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                   universal_newlines=True)
+tap.ok(p.returncode == 0, 'de-agent compiles', p.stderr)
+set_faults()
+rc, out, err = run('keys', 'list', 'tld.', '--json')
+zsk = [k for k in (report(out) or []) if k['role'] == 'zsk']
+p = subprocess.run([agent, st.SOFTHSM_MODULE, os.path.join(d, 'pin'),
+                    'delete', zsk[0]['cka_id'] if zsk else '00', 'hsm3'],
+                   env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                   universal_newlines=True, timeout=60)
+tap.ok(p.returncode == 0 and zsk, '%s: deleted' % name, p.stderr)
+out6 = os.path.join(tmp, 'missing.signed')
+rc, out, err = run('sign', zone, '-o', out6, '--json')
+js = report(out)
+s = stores(js)
+diag = 'rc=%d\n%s%s' % (rc, out, err)
+tap.ok(rc == 0 and js is not None and js['written'], '%s: exit 0' % name,
+       diag)
+tap.ok(s.get('hsm3', {}).get('keys_unusable') == 1 and
+       'hsm3' in s['hsm3'].get('note', '') and
+       s['hsm1']['keys_unusable'] == 0 and s['hsm2']['keys_unusable'] == 0,
+       '%s: report: hsm3 has 1 key it cannot use, and why' % name, diag)
+valid(out6, name)
 
 shutil.rmtree(tmp)
 tap.done()
