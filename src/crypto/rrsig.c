@@ -5,20 +5,10 @@
 #include "dns/name.h"
 #include "dns/rdata.h"
 #include "util/error.h"
+#include "util/wire.h"
 
 /* RRsets up to this size are sorted without allocating. */
 #define SORT_STACK_MAX 32
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
 
 int sigil_rrsig_parse(const uint8_t *rdata, size_t rdlen, sigil_rrsig_t *out)
 {
@@ -32,13 +22,13 @@ int sigil_rrsig_parse(const uint8_t *rdata, size_t rdlen, sigil_rrsig_t *out)
 	if (slen == 0 || SIGIL_RRSIG_FIXED_LEN + slen >= rdlen) {
 		return SIGIL_EMALFORMED;
 	}
-	out->type_covered = get16(rdata);
+	out->type_covered = sigil_get16(rdata);
 	out->algorithm = rdata[2];
 	out->labels = rdata[3];
-	out->original_ttl = get32(rdata + 4);
-	out->expiration = get32(rdata + 8);
-	out->inception = get32(rdata + 12);
-	out->key_tag = get16(rdata + 16);
+	out->original_ttl = sigil_get32(rdata + 4);
+	out->expiration = sigil_get32(rdata + 8);
+	out->inception = sigil_get32(rdata + 12);
+	out->key_tag = sigil_get16(rdata + 16);
 	out->signer = rdata + SIGIL_RRSIG_FIXED_LEN;
 	out->signer_len = slen;
 	out->signature = out->signer + slen;

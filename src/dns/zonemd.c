@@ -9,6 +9,7 @@
 #include "dns/rdata.h"
 #include "dns/zonemd.h"
 #include "util/error.h"
+#include "util/wire.h"
 
 /* RRs are gathered in a buffer and hashed in large pieces: a zone has
  * tens of millions of small RRs, and one EVP call each would cost more
@@ -26,20 +27,6 @@ size_t sigil_zonemd_digest_len(uint8_t hash_alg)
 	default:
 		return 0;
 	}
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
 }
 
 /* The apex node, found by name: sigil_zone_apex_node() needs
@@ -118,10 +105,10 @@ static int stage_rr(struct stage *s, const uint8_t *owner, size_t olen,
 	uint8_t *p = s->buf + s->used;
 	memcpy(p, owner, olen);
 	p += olen;
-	put16(p, rr->type);
-	put16(p + 2, SIGIL_CLASS_IN);
-	put32(p + 4, rr->ttl);
-	put16(p + 8, rr->rdlen);
+	sigil_put16(p, rr->type);
+	sigil_put16(p + 2, SIGIL_CLASS_IN);
+	sigil_put32(p + 4, rr->ttl);
+	sigil_put16(p + 8, rr->rdlen);
 	p += 10;
 	if (sigil_rdata_has_canon_names(rr->type)) {
 		ret = sigil_rdata_canonicalize(rr->type, p, rr->rdata,
@@ -239,7 +226,7 @@ int sigil_zonemd_rdata(uint32_t serial, uint8_t hash_alg, const uint8_t *digest,
 	if (dlen == 0) {
 		return SIGIL_EDIGEST;
 	}
-	put32(out, serial);
+	sigil_put32(out, serial);
 	out[4] = SIGIL_ZONEMD_SCHEME_SIMPLE;
 	out[5] = hash_alg;
 	if (digest != NULL) {

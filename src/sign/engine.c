@@ -16,6 +16,7 @@
 #include "sign/internal.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/wire.h"
 
 #define BATCH 64
 #define SCRATCH_SIG 1024 /* room for any signature sigil makes */
@@ -86,24 +87,13 @@ static size_t rrsig_prefix(const srun_t *run, const sjob_t *job,
 	uint16_t tag = key->db->tag;
 	uint8_t labels = (uint8_t)sigil_dname_rrsig_labels(job->node->owner);
 
-	out[0] = (uint8_t)(job->type >> 8);
-	out[1] = (uint8_t)job->type;
+	sigil_put16(out, job->type);
 	out[2] = key->db->algorithm;
 	out[3] = labels;
-	out[4] = (uint8_t)(ttl >> 24);
-	out[5] = (uint8_t)(ttl >> 16);
-	out[6] = (uint8_t)(ttl >> 8);
-	out[7] = (uint8_t)ttl;
-	out[8] = (uint8_t)(exp >> 24);
-	out[9] = (uint8_t)(exp >> 16);
-	out[10] = (uint8_t)(exp >> 8);
-	out[11] = (uint8_t)exp;
-	out[12] = (uint8_t)(inc >> 24);
-	out[13] = (uint8_t)(inc >> 16);
-	out[14] = (uint8_t)(inc >> 8);
-	out[15] = (uint8_t)inc;
-	out[16] = (uint8_t)(tag >> 8);
-	out[17] = (uint8_t)tag;
+	sigil_put32(out + 4, ttl);
+	sigil_put32(out + 8, exp);
+	sigil_put32(out + 12, inc);
+	sigil_put16(out + 16, tag);
 	memcpy(out + SIGIL_RRSIG_FIXED_LEN, run->apex, run->apex_len);
 	*sig = (sigil_rrsig_t){
 		.type_covered = job->type,

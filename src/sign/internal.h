@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 
 #include "crypto/key.h"
+#include "dns/name.h"
 #include "dns/zone.h"
 #include "sign/sign.h"
 #include "util/arena.h"
@@ -81,6 +82,36 @@ typedef struct srun {
 	sigil_arena_t **arenas; /* one per worker */
 	unsigned nthreads;
 } srun_t;
+
+/* sign.c: fills err->message and returns code. */
+int sign_fail(sigil_sign_error_t *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* sign.c: sigil_zone_finish and sigil_zone_classify. */
+int sign_refinish(sigil_zone_t *zone);
+
+/* input.c: loads the input into run->zone and checks it (apex, records
+ * outside the zone, CNAME beside data, no NS or a DS at the apex, data
+ * below a DNAME); err names the file and line. */
+int sign_input_load(srun_t *run, const char *in, sigil_sign_report_t *rep,
+                    sigil_sign_error_t *err);
+
+/* input.c: drops the old DNSSEC records, makes the TTLs of each RRset
+ * equal and sets the SOA serial by the policy; *soa is the SOA record
+ * (valid until the apex node changes). */
+int sign_input_prepare(srun_t *run, sigil_sign_report_t *rep, sigil_rr_t **soa,
+                       sigil_sign_error_t *err);
+
+/* keys.c: run->keys, run->stores and the key groups from keys;
+ * sign_keys_free releases them (also after a failure). */
+int sign_keys_setup(srun_t *run, const sigil_sign_key_t *keys, size_t n,
+                    sigil_sign_error_t *err);
+void sign_keys_free(srun_t *run);
+
+/* keys.c: the DNSKEY RRset (TTL of soa) and, with ZONEMD, a placeholder
+ * appended to the apex node. */
+int sign_apex_add(srun_t *run, const sigil_rr_t *soa, uint32_t serial,
+                  sigil_sign_error_t *err);
 
 /* engine.c: makes every signature of run->jobs into run->sigs; then, for
  * stores quarantined while signatures went unverified (sampling), checks

@@ -1,18 +1,16 @@
-/* sigil_sign_file: the steps of sign.h, in order. */
+/* sigil_sign_file: the steps of sign.h, in order (the input in input.c,
+ * the keys in keys.c, the signatures in engine.c). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "crypto/alg.h"
-#include "crypto/key.h"
-#include "dns/load.h"
 #include "dns/name.h"
 #include "dns/write.h"
+#include "dns/zonemd.h"
 #include "sign/denial.h"
 #include "sign/internal.h"
-#include "dns/zonemd.h"
 #include "util/error.h"
 
 #define ARENA_BLOCK (4u << 20)
@@ -25,10 +23,7 @@ static double now_sec(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int fail(sigil_sign_error_t *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(sigil_sign_error_t *err, int code, const char *fmt, ...)
+int sign_fail(sigil_sign_error_t *err, int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -57,317 +52,6 @@ void sigil_sign_report_free(sigil_sign_report_t *rep)
 	free(rep->stores);
 	free(rep->keys);
 	free(rep);
-}
-
-/* --- input ------------------------------------------------------------- */
-
-static bool is_dnssec(uint16_t type)
-{
-	return type == SIGIL_T_RRSIG || type == SIGIL_T_NSEC ||
-	       type == SIGIL_T_NSEC3 || type == SIGIL_T_NSEC3PARAM;
-}
-
-/* Old DNSSEC records go; the apex DNSKEY RRset comes from the key
- * database and ZONEMD is recomputed (or dropped: a stale digest would
- * make the zone fail verification at its consumers). */
-static bool keep_rr(const sigil_node_t *node, const sigil_rr_t *rr, void *ctx)
-{
-	(void)ctx;
-	if (is_dnssec(rr->type)) {
-		return false;
-	}
-	if (node->flags & SIGIL_NODE_APEX) {
-		return rr->type != SIGIL_T_DNSKEY && rr->type != SIGIL_T_ZONEMD;
-	}
-	return true;
-}
-
-/* RFC 2181 §5.2: the RRs of an RRset share one TTL; the lowest wins. */
-static void ttls_normalise(sigil_zone_t *zone)
-{
-	for (size_t i = 0; i < sigil_zone_node_count(zone); i++) {
-		sigil_node_t *n = sigil_zone_node(zone, i);
-
-		for (uint32_t k = 0; k < n->rr_count;) {
-			uint32_t j = k, ttl = n->rrs[k].ttl;
-
-			while (j < n->rr_count &&
-			       n->rrs[j].type == n->rrs[k].type) {
-				ttl = n->rrs[j].ttl < ttl ? n->rrs[j].ttl : ttl;
-				j++;
-			}
-			for (uint32_t m = k; m < j; m++) {
-				n->rrs[m].ttl = ttl;
-			}
-			k = j;
-		}
-	}
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-/* The new serial by the policy; RFC 1982 arithmetic: it must be greater
- * than the old one, or secondaries would not take the signed zone. */
-static uint32_t serial_next(uint32_t old, enum sigil_serial_policy p,
-                            uint64_t now)
-{
-	uint32_t want;
-	time_t t = (time_t)now;
-	struct tm tm;
-
-	switch (p) {
-	case SIGIL_SERIAL_KEEP:
-		return old;
-	case SIGIL_SERIAL_UNIXTIME:
-		want = (uint32_t)now;
-		break;
-	case SIGIL_SERIAL_DATESERIAL:
-		gmtime_r(&t, &tm);
-		want = (uint32_t)((tm.tm_year + 1900) * 1000000 +
-		                  (tm.tm_mon + 1) * 10000 + tm.tm_mday * 100);
-		break;
-	case SIGIL_SERIAL_INCREMENT:
-	default:
-		want = old + 1;
-		break;
-	}
-	/* Not newer in serial arithmetic: one more than the old one. */
-	if (want == old || (int32_t)(want - old) < 0) {
-		want = old + 1;
-	}
-	return want;
-}
-
-/* Sets the SOA serial; returns the SOA's RR (for TTLs) or NULL. */
-static sigil_rr_t *soa_update(sigil_zone_t *zone, const sigil_sign_opts_t *o,
-                              sigil_sign_report_t *rep)
-{
-	sigil_node_t *apex = sigil_zone_apex_node(zone);
-	size_t n = 0;
-	sigil_rr_t *soa = apex ? sigil_node_rrset(apex, SIGIL_T_SOA, &n) : NULL;
-	const uint8_t *rd;
-	uint8_t *copy;
-	size_t off;
-
-	if (soa == NULL || n != 1) {
-		return NULL;
-	}
-	rd = soa->rdata;
-	off = sigil_dname_len(rd);
-	off += sigil_dname_len(rd + off);
-	if (off + 20 != soa->rdlen) {
-		return NULL;
-	}
-	rep->serial_old = rd32(rd + off);
-	rep->serial_new =
-		serial_next(rep->serial_old, o->policy.serial, o->now);
-	copy = sigil_zone_alloc(zone, soa->rdlen);
-	if (copy == NULL) {
-		return NULL;
-	}
-	memcpy(copy, rd, soa->rdlen);
-	copy[off] = (uint8_t)(rep->serial_new >> 24);
-	copy[off + 1] = (uint8_t)(rep->serial_new >> 16);
-	copy[off + 2] = (uint8_t)(rep->serial_new >> 8);
-	copy[off + 3] = (uint8_t)rep->serial_new;
-	soa->rdata = copy;
-	return soa;
-}
-
-/* --- keys -------------------------------------------------------------- */
-
-static int keys_setup(srun_t *run, const sigil_sign_key_t *keys, size_t n,
-                      sigil_sign_error_t *err)
-{
-	bool ksk_alg[256] = {false}, zsk_alg[256] = {false};
-	sigil_keystore_error_t last = {""};
-	int ret;
-
-	run->keys = calloc(n, sizeof(*run->keys));
-	run->group[0] = calloc(n, sizeof(size_t));
-	run->group[1] = calloc(n, sizeof(size_t));
-	if (run->keys == NULL || run->group[0] == NULL ||
-	    run->group[1] == NULL) {
-		return fail(err, SIGIL_ENOMEM, "out of memory");
-	}
-	run->nkeys = n;
-	for (size_t i = 0; i < n; i++) {
-		const sigil_keydb_key_t *k = keys[i].key;
-		skey_t *sk = &run->keys[i];
-
-		sk->db = k;
-		ret = sigil_pubkey_from_dnskey(k->rdata, k->rdlen, &sk->pub);
-		if (ret != SIGIL_EOK) {
-			return fail(err, SIGIL_ECONFIG,
-			            "key %u: its DNSKEY does not decode (%s)",
-			            (unsigned)k->tag, sigil_strerror(ret));
-		}
-		if (keys[i].store_count == 0) {
-			return fail(err, SIGIL_ECONFIG,
-			            "%s %u: no key store holds it",
-			            sigil_key_role_name((int)k->role),
-			            (unsigned)k->tag);
-		}
-		sk->stores = calloc(keys[i].store_count, sizeof(size_t));
-		sk->handles = calloc(keys[i].store_count, sizeof(*sk->handles));
-		if (sk->stores == NULL || sk->handles == NULL) {
-			return fail(err, SIGIL_ENOMEM, "out of memory");
-		}
-		for (size_t s = 0; s < keys[i].store_count; s++) {
-			sigil_keystore_t *ks = keys[i].stores[s];
-			sigil_keystore_ref_t ref = {.alg = k->algorithm,
-			                            .id = k->cka_id,
-			                            .idlen = k->cka_id_len};
-			size_t idx = run->nstores;
-
-			for (size_t j = 0; j < run->nstores; j++) {
-				if (run->stores[j].ks == ks) {
-					idx = j;
-				}
-			}
-			if (idx == run->nstores) {
-				/* run->stores has room for every store of every
-				 * key (allocated by the caller of this). */
-				run->stores[idx].ks = ks;
-				pthread_mutex_init(&run->stores[idx].lock,
-				                   NULL);
-				run->nstores++;
-			}
-			ret = sigil_keystore_key_open(
-				ks, &ref, &sk->handles[sk->nstores], &last);
-			if (ret != SIGIL_EOK) {
-				/* Not usable there (the key is missing, or
-				 * several objects carry its ID): that store
-				 * does not sign with this key; the report
-				 * says so. */
-				run->stores[idx].keys_unusable++;
-				snprintf(run->stores[idx].note,
-				         sizeof(run->stores[idx].note), "%s",
-				         last.message);
-				continue;
-			}
-			sk->stores[sk->nstores++] = idx;
-		}
-		if (sk->nstores == 0) {
-			return fail(err, SIGIL_EBADSIG,
-			            "%s %u: no store can sign with it: %s",
-			            sigil_key_role_name((int)k->role),
-			            (unsigned)k->tag, last.message);
-		}
-		/* KSKs sign the DNSKEY RRset, ZSKs the rest, CSKs both. */
-		if (k->role != SIGIL_ROLE_ZSK) {
-			run->group[0][run->group_n[0]++] = i;
-			ksk_alg[k->algorithm] = true;
-		}
-		if (k->role != SIGIL_ROLE_KSK) {
-			run->group[1][run->group_n[1]++] = i;
-			zsk_alg[k->algorithm] = true;
-		}
-	}
-	/* RFC 6840 §5.11: every algorithm of the DNSKEY RRset signs every
-	 * RRset, so each needs both roles. */
-	for (unsigned a = 0; a < 256; a++) {
-		if (ksk_alg[a] != zsk_alg[a]) {
-			return fail(
-				err, SIGIL_ECONFIG,
-				"algorithm %u (%s) has a %s but no %s: every "
-				"algorithm must sign the DNSKEY RRset and the "
-				"rest of the zone",
-				a, sigil_alg_name((uint8_t)a),
-				ksk_alg[a] ? "KSK" : "ZSK",
-				ksk_alg[a] ? "ZSK (or CSK)" : "KSK (or CSK)");
-		}
-	}
-	if (run->group_n[0] == 0) {
-		return fail(err, SIGIL_ECONFIG,
-		            "no usable key: generate a KSK and a ZSK, or a CSK "
-		            "(sigil keys generate)");
-	}
-	return SIGIL_EOK;
-}
-
-static void keys_free(srun_t *run)
-{
-	for (size_t i = 0; run->keys != NULL && i < run->nkeys; i++) {
-		skey_t *sk = &run->keys[i];
-
-		for (size_t s = 0; s < sk->nstores; s++) {
-			sigil_keystore_key_free(sk->handles[s]);
-		}
-		free(sk->handles);
-		free(sk->stores);
-		sigil_pubkey_free(sk->pub);
-	}
-	free(run->keys);
-	free(run->group[0]);
-	free(run->group[1]);
-	for (size_t s = 0; run->stores != NULL && s < run->nstores; s++) {
-		pthread_mutex_destroy(&run->stores[s].lock);
-	}
-	free(run->stores);
-}
-
-/* The apex additions: the DNSKEY RRset (TTL of the SOA) and, with
- * ZONEMD, a placeholder for its digest.  Appended to the apex node, which
- * keeps its place: no re-sorting of the zone. */
-static int apex_add(srun_t *run, const sigil_rr_t *soa, uint32_t serial,
-                    sigil_sign_error_t *err)
-{
-	sigil_rr_t *rrs = calloc(run->nkeys + 1, sizeof(*rrs));
-	uint8_t zmd[SIGIL_ZONEMD_RDATA_MAXLEN];
-	uint32_t ttl = soa->ttl;
-	size_t n = 0, zlen = 0;
-	int ret = SIGIL_EOK;
-
-	if (rrs == NULL) {
-		return fail(err, SIGIL_ENOMEM, "out of memory");
-	}
-	/* The keys' RDATA is the provider's, which outlives the call but
-	 * not the zone's every use: copies in the zone. */
-	for (size_t i = 0; i < run->nkeys && ret == SIGIL_EOK; i++) {
-		const sigil_keydb_key_t *k = run->keys[i].db;
-		uint8_t *rd = sigil_zone_alloc(run->zone, k->rdlen);
-
-		if (rd == NULL) {
-			ret = SIGIL_ENOMEM;
-			break;
-		}
-		memcpy(rd, k->rdata, k->rdlen);
-		rrs[n++] = (sigil_rr_t){.type = SIGIL_T_DNSKEY,
-		                        .ttl = ttl,
-		                        .rdata = rd,
-		                        .rdlen = (uint16_t)k->rdlen};
-	}
-	if (ret == SIGIL_EOK && run->opts->policy.zonemd) {
-		uint8_t *rd;
-
-		ret = sigil_zonemd_rdata(serial, SIGIL_ZONEMD_HASH_SHA384, NULL,
-		                         zmd, &zlen);
-		rd = ret == SIGIL_EOK ? sigil_zone_alloc(run->zone, zlen) :
-		                        NULL;
-		if (ret == SIGIL_EOK && rd == NULL) {
-			ret = SIGIL_ENOMEM;
-		}
-		if (ret == SIGIL_EOK) {
-			memcpy(rd, zmd, zlen);
-			rrs[n++] = (sigil_rr_t){.type = SIGIL_T_ZONEMD,
-			                        .ttl = ttl,
-			                        .rdata = rd,
-			                        .rdlen = (uint16_t)zlen};
-		}
-	}
-	if (ret == SIGIL_EOK) {
-		ret = sigil_zone_node_append(
-			run->zone, sigil_zone_apex_node(run->zone), rrs, n);
-	}
-	free(rrs);
-	return ret == SIGIL_EOK ?
-	               SIGIL_EOK :
-	               fail(err, ret, "apex records: %s", sigil_strerror(ret));
 }
 
 /* --- jobs -------------------------------------------------------------- */
@@ -508,7 +192,7 @@ static int sigs_add(srun_t *run, const sjob_t *jobs, size_t njobs,
 	return ret;
 }
 
-static int refinish(sigil_zone_t *zone)
+int sign_refinish(sigil_zone_t *zone)
 {
 	int ret = sigil_zone_finish(zone);
 
@@ -528,11 +212,11 @@ static int zonemd_make(srun_t *run, sigil_sign_error_t *err)
 	int ret;
 
 	if (buf == NULL) {
-		return fail(err, SIGIL_ENOMEM, "out of memory");
+		return sign_fail(err, SIGIL_ENOMEM, "out of memory");
 	}
 	ret = sigil_zonemd_update(run->zone, SIGIL_ZONEMD_HASH_SHA384, buf);
 	if (ret != SIGIL_EOK) {
-		return fail(err, ret, "ZONEMD: %s", sigil_strerror(ret));
+		return sign_fail(err, ret, "ZONEMD: %s", sigil_strerror(ret));
 	}
 	/* The update changed the RDATA in place: find the RRset again. */
 	sigil_node_t *apex = sigil_zone_apex_node(run->zone);
@@ -540,11 +224,12 @@ static int zonemd_make(srun_t *run, sigil_sign_error_t *err)
 	job.rrs = sigil_node_rrset(apex, SIGIL_T_ZONEMD, &n);
 	job.rr_count = (uint32_t)n;
 	if (job.rrs == NULL) {
-		return fail(err, SIGIL_ENOTFOUND, "ZONEMD: no placeholder");
+		return sign_fail(err, SIGIL_ENOTFOUND,
+		                 "ZONEMD: no placeholder");
 	}
 	sigs = calloc(run->group_n[1], sizeof(*sigs));
 	if (sigs == NULL) {
-		return fail(err, SIGIL_ENOMEM, "out of memory");
+		return sign_fail(err, SIGIL_ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < run->group_n[1] && ret == SIGIL_EOK; i++) {
 		ret = sign_engine_one(run, &job, run->group[1][i], &sigs[i],
@@ -555,9 +240,10 @@ static int zonemd_make(srun_t *run, sigil_sign_error_t *err)
 	}
 	free(sigs);
 	if (ret != SIGIL_EOK) {
-		return fail(err, ret, "ZONEMD: %s",
-		            atomic_load(&run->fatal) ? run->fatal_msg :
-		                                       sigil_strerror(ret));
+		return sign_fail(err, ret, "ZONEMD: %s",
+		                 atomic_load(&run->fatal) ?
+		                         run->fatal_msg :
+		                         sigil_strerror(ret));
 	}
 	return SIGIL_EOK;
 }
@@ -600,110 +286,6 @@ static int report_fill(const srun_t *run, sigil_sign_report_t *rep)
 
 /* --- the whole run ----------------------------------------------------- */
 
-/* An input error about node: file, line and owner named. */
-static int input_error(sigil_sign_error_t *err, int code, const char *in,
-                       const sigil_node_t *n, const char *what)
-{
-	char name[SIGIL_DNAME_TXT_MAXLEN];
-
-	sigil_dname_to_str(name, n->owner);
-	snprintf(err->file, sizeof(err->file), "%s", in);
-	err->line = n->line;
-	return fail(err, code, "%s %s", name, what);
-}
-
-/* What a zone must be before it is signed: errors of the input, found
- * here so that they are reported as such and not by the gate as a
- * signer bug. */
-static int input_check(const sigil_zone_t *zone, const char *in,
-                       sigil_sign_error_t *err)
-{
-	const uint8_t *dname = NULL; /* innermost DNAME owner above */
-	char apex[SIGIL_DNAME_TXT_MAXLEN];
-	size_t n_ns = 0, n_ds = 0;
-	sigil_node_t *top = sigil_zone_apex_node(zone);
-
-	sigil_dname_to_str(apex, sigil_zone_apex(zone));
-	if (sigil_node_rrset(top, SIGIL_T_NS, &n_ns) == NULL) {
-		return input_error(err, SIGIL_ESYNTAX, in, top,
-		                   "(the apex) has no NS RRset");
-	}
-	if (sigil_node_rrset(top, SIGIL_T_DS, &n_ds) != NULL) {
-		return input_error(err, SIGIL_ESYNTAX, in, top,
-		                   "(the apex) has a DS RRset: DS records of a "
-		                   "zone belong in its parent");
-	}
-	for (size_t i = 0; i < sigil_zone_node_count(zone); i++) {
-		const sigil_node_t *n = sigil_zone_node(zone, i);
-		bool cname = false, other = false;
-		char what[SIGIL_DNAME_TXT_MAXLEN + 64];
-
-		if (n->flags & SIGIL_NODE_OUTSIDE) {
-			snprintf(what, sizeof(what), "is outside the zone %s",
-			         apex);
-			return input_error(err, SIGIL_EOUTOFZONE, in, n, what);
-		}
-		/* RFC 6672 §2.3: no data below a DNAME. */
-		if (dname != NULL &&
-		    sigil_dname_is_subdomain(n->owner, dname) &&
-		    !sigil_dname_equal(n->owner, dname)) {
-			return input_error(err, SIGIL_ESYNTAX, in, n,
-			                   "is below a DNAME (RFC 6672 2.3: a "
-			                   "DNAME owner has no descendants)");
-		}
-		for (uint32_t k = 0; k < n->rr_count; k++) {
-			uint16_t t = n->rrs[k].type;
-
-			if (t == SIGIL_T_CNAME) {
-				cname = true;
-			} else if (t != SIGIL_T_RRSIG && t != SIGIL_T_NSEC &&
-			           t != SIGIL_T_NSEC3) {
-				other = true;
-			}
-			if (t == SIGIL_T_DNAME &&
-			    !(n->flags & SIGIL_NODE_NONAUTH)) {
-				dname = n->owner;
-			}
-		}
-		/* RFC 2181 §10.1, RFC 4035 §2.5: a CNAME has no other data
-		 * but its own DNSSEC records. */
-		if (cname && other) {
-			return input_error(err, SIGIL_ESYNTAX, in, n,
-			                   "has a CNAME beside other data "
-			                   "(RFC 2181 10.1)");
-		}
-	}
-	return SIGIL_EOK;
-}
-
-static int load(srun_t *run, const char *in, sigil_sign_report_t *rep,
-                sigil_sign_error_t *err)
-{
-	sigil_load_opts_t lo = {.origin = run->opts->origin};
-	sigil_load_error_t lerr;
-	int ret = sigil_zone_load(run->zone, in, &lo, &lerr);
-
-	if (ret != SIGIL_EOK) {
-		snprintf(err->file, sizeof(err->file), "%s", lerr.file);
-		err->line = lerr.line;
-		return fail(err, ret, "%s", lerr.message);
-	}
-	ret = refinish(run->zone);
-	if (ret != SIGIL_EOK) {
-		return fail(err, ret, "%s", sigil_strerror(ret));
-	}
-	if (sigil_zone_apex_node(run->zone) == NULL) {
-		return fail(err, SIGIL_ENOSOA, "%s: no SOA record at the apex",
-		            in);
-	}
-	ret = input_check(run->zone, in, err);
-	if (ret != SIGIL_EOK) {
-		return ret;
-	}
-	rep->records_in = sigil_zone_rr_count(run->zone);
-	return SIGIL_EOK;
-}
-
 static int denial(srun_t *run, sigil_sign_report_t *rep,
                   sigil_sign_error_t *err)
 {
@@ -728,13 +310,14 @@ static int denial(srun_t *run, sigil_sign_report_t *rep,
 		rep->nsec = st.records;
 	}
 	if (ret != SIGIL_EOK) {
-		return fail(err, ret, "%s: %s", p->nsec3 ? "NSEC3" : "NSEC",
-		            derr.message[0] ? derr.message :
-		                              sigil_strerror(ret));
+		return sign_fail(
+			err, ret, "%s: %s", p->nsec3 ? "NSEC3" : "NSEC",
+			derr.message[0] ? derr.message : sigil_strerror(ret));
 	}
-	ret = refinish(run->zone);
-	return ret == SIGIL_EOK ? SIGIL_EOK :
-	                          fail(err, ret, "%s", sigil_strerror(ret));
+	ret = sign_refinish(run->zone);
+	return ret == SIGIL_EOK ?
+	               SIGIL_EOK :
+	               sign_fail(err, ret, "%s", sigil_strerror(ret));
 }
 
 static int gate(srun_t *run, sigil_sign_report_t *rep, sigil_sign_error_t *err)
@@ -747,13 +330,14 @@ static int gate(srun_t *run, sigil_sign_report_t *rep, sigil_sign_error_t *err)
 	int ret = sigil_verify_zone(run->zone, &vo, &rep->gate);
 
 	if (ret != SIGIL_EOK) {
-		return fail(err, ret, "gate: %s", sigil_strerror(ret));
+		return sign_fail(err, ret, "gate: %s", sigil_strerror(ret));
 	}
 	if (!sigil_verify_report_valid(rep->gate)) {
-		return fail(err, SIGIL_EMALFORMED,
-		            "the signed zone failed the structural checks "
-		            "(%llu errors): a signer bug; nothing was written",
-		            (unsigned long long)rep->gate->errors);
+		return sign_fail(
+			err, SIGIL_EMALFORMED,
+			"the signed zone failed the structural checks "
+			"(%llu errors): a signer bug; nothing was written",
+			(unsigned long long)rep->gate->errors);
 	}
 	return SIGIL_EOK;
 }
@@ -767,7 +351,7 @@ static int output(srun_t *run, const char *out, sigil_sign_report_t *rep,
 
 	if (ret != SIGIL_EOK) {
 		snprintf(err->file, sizeof(err->file), "%s", out);
-		return fail(err, ret, "%s", ferr.message);
+		return sign_fail(err, ret, "%s", ferr.message);
 	}
 	rep->records_out = sigil_zone_rr_count(run->zone);
 	return SIGIL_EOK;
@@ -795,13 +379,13 @@ int sigil_sign_file(const char *in, const char *out,
 	run.arenas = calloc(run.nthreads, sizeof(*run.arenas));
 	run.zone = sigil_zone_new();
 	if (rep == NULL || run.arenas == NULL || run.zone == NULL) {
-		ret = fail(err, SIGIL_ENOMEM, "out of memory");
+		ret = sign_fail(err, SIGIL_ENOMEM, "out of memory");
 		goto out;
 	}
 	for (unsigned i = 0; i < run.nthreads; i++) {
 		run.arenas[i] = sigil_arena_new(ARENA_BLOCK);
 		if (run.arenas[i] == NULL) {
-			ret = fail(err, SIGIL_ENOMEM, "out of memory");
+			ret = sign_fail(err, SIGIL_ENOMEM, "out of memory");
 			goto out;
 		}
 	}
@@ -809,7 +393,7 @@ int sigil_sign_file(const char *in, const char *out,
 	rep->verify_sample = opts->verify_sample;
 
 	/* 1. input */
-	ret = load(&run, in, rep, err);
+	ret = sign_input_load(&run, in, rep, err);
 	if (ret != SIGIL_EOK) {
 		goto out;
 	}
@@ -827,9 +411,10 @@ int sigil_sign_file(const char *in, const char *out,
 	if (o.policy.validity < 3600 ||
 	    o.policy.jitter >= o.policy.validity / 2 ||
 	    o.policy.inception_offset > o.now) {
-		ret = fail(err, SIGIL_ECONFIG,
-		           "signature validity must be at least 1h and the "
-		           "jitter less than half of it");
+		ret = sign_fail(
+			err, SIGIL_ECONFIG,
+			"signature validity must be at least 1h and the "
+			"jitter less than half of it");
 		goto out;
 	}
 	rep->zonemd = o.policy.zonemd;
@@ -838,24 +423,18 @@ int sigil_sign_file(const char *in, const char *out,
 	}
 	run.stores = calloc(store_slots ? store_slots : 1, sizeof(*run.stores));
 	if (run.stores == NULL) {
-		ret = fail(err, SIGIL_ENOMEM, "out of memory");
+		ret = sign_fail(err, SIGIL_ENOMEM, "out of memory");
 		goto out;
 	}
-	ret = keys_setup(&run, keys, key_count, err);
+	ret = sign_keys_setup(&run, keys, key_count, err);
 	if (ret != SIGIL_EOK) {
 		goto out;
 	}
-	sigil_zone_filter(run.zone, keep_rr, NULL);
-	ttls_normalise(run.zone);
-	soa = soa_update(run.zone, &o, rep);
-	if (soa == NULL) {
-		ret = fail(
-			err, SIGIL_EMALFORMED,
-			"%s: the apex must hold exactly one valid SOA record",
-			rep->zone);
+	ret = sign_input_prepare(&run, rep, &soa, err);
+	if (ret != SIGIL_EOK) {
 		goto out;
 	}
-	ret = apex_add(&run, soa, rep->serial_new, err);
+	ret = sign_apex_add(&run, soa, rep->serial_new, err);
 	if (ret != SIGIL_EOK) {
 		goto out;
 	}
@@ -880,15 +459,15 @@ int sigil_sign_file(const char *in, const char *out,
 		ret = sign_engine_run(&run);
 	}
 	if (ret != SIGIL_EOK) {
-		fail(err, ret, "%s",
-		     atomic_load(&run.fatal) ? run.fatal_msg :
-		                               sigil_strerror(ret));
+		sign_fail(err, ret, "%s",
+		          atomic_load(&run.fatal) ? run.fatal_msg :
+		                                    sigil_strerror(ret));
 		goto out;
 	}
 	rep->rrsets_signed = run.njobs;
 	ret = sigs_add(&run, run.jobs, run.njobs, run.sigs);
 	if (ret != SIGIL_EOK) {
-		fail(err, ret, "%s", sigil_strerror(ret));
+		sign_fail(err, ret, "%s", sigil_strerror(ret));
 		goto out;
 	}
 	t1 = now_sec();
@@ -933,7 +512,7 @@ out:
 		}
 	}
 	sigil_sign_report_free(rep);
-	keys_free(&run);
+	sign_keys_free(&run);
 	free(run.jobs);
 	free(run.sigs);
 	for (unsigned i = 0; run.arenas != NULL && i < run.nthreads; i++) {

@@ -6,13 +6,8 @@
 
 #include "dns/zonemd.h"
 #include "util/error.h"
+#include "util/wire.h"
 #include "verify/internal.h"
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
 
 int zonemd_check(vctx_t *v)
 {
@@ -44,11 +39,11 @@ int zonemd_check(vctx_t *v)
 			continue;
 		}
 		checked = true;
-		if (rd32(rr->rdata) != serial) {
+		if (sigil_get32(rr->rdata) != serial) {
 			ret = report_add(v, SIGIL_F_ZONEMD_SERIAL, v->apex,
 			                 SIGIL_T_ZONEMD, -1, -1,
 			                 "ZONEMD serial %u, SOA serial %u",
-			                 rd32(rr->rdata), serial);
+			                 sigil_get32(rr->rdata), serial);
 			if (ret != SIGIL_EOK) {
 				return ret;
 			}

@@ -182,15 +182,7 @@ int main(void)
 	bool present = true;
 	int ret;
 
-	if (!ok(access(TEST_SOFTHSM_MODULE, R_OK) == 0, "%s exists",
-	        TEST_SOFTHSM_MODULE)) {
-		printf("Bail out! SoftHSM2 is needed (apt-get install "
-		       "softhsm2)\n");
-		return 1;
-	}
-	if (!ok(test_softhsm_setup("enroll", NHSM, PIN),
-	        "four SoftHSM2 tokens in a temporary directory")) {
-		printf("Bail out! cannot make the SoftHSM2 tokens\n");
+	if (!test_softhsm_start("enroll", NHSM, PIN)) {
 		return 1;
 	}
 	for (int i = 1; i <= NHSM; i++) {

@@ -273,27 +273,10 @@ int main(void)
 	char path[128];
 	int ret;
 
-	if (!ok(access(TEST_SOFTHSM_MODULE, R_OK) == 0, "%s exists",
-	        TEST_SOFTHSM_MODULE)) {
-		printf("Bail out! SoftHSM2 is needed (apt-get install "
-		       "softhsm2)\n");
+	if (!test_softhsm_start("generate", NHSM, PIN)) {
 		return 1;
 	}
-	if (!ok(test_softhsm_setup("generate", NHSM, PIN),
-	        "four SoftHSM2 tokens in a temporary directory")) {
-		printf("Bail out! cannot make the SoftHSM2 tokens\n");
-		return 1;
-	}
-	for (int i = 0; i < NHSM; i++) {
-		h[i] = test_softhsm_open(i + 1);
-		if (h[i] != NULL && sigil_keystore_open_pkcs11(
-					    h[i], &ks[i], &err) != SIGIL_EOK) {
-			diag("%s", err.message);
-			h[i] = NULL;
-		}
-	}
-	if (!ok(ks[0] && ks[1] && ks[2] && ks[3], "HSMs open as key stores")) {
-		printf("Bail out! cannot open the tokens\n");
+	if (!test_softhsm_stores(NHSM, h, ks)) {
 		return 1;
 	}
 	ret = sigil_hsm_enroll(h, 3, eres, &herr);

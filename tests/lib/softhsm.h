@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "hsm/hsm.h"
+#include "keystore/keystore.h"
 #include "lib/tap.h"
 #include "util/error.h"
 
@@ -76,6 +78,25 @@ static inline bool test_softhsm_setup(const char *name, int n, const char *pin)
 	return true;
 }
 
+/* What every HSM test starts with: SoftHSM2's module present and tokens
+ * hsm1..hsmN made (test_softhsm_setup).  On failure a "Bail out!" line is
+ * printed and false returned: the caller exits 1. */
+static inline bool test_softhsm_start(const char *name, int n, const char *pin)
+{
+	if (!ok(access(TEST_SOFTHSM_MODULE, R_OK) == 0, "%s exists",
+	        TEST_SOFTHSM_MODULE)) {
+		printf("Bail out! SoftHSM2 is needed (apt-get install "
+		       "softhsm2)\n");
+		return false;
+	}
+	if (!ok(test_softhsm_setup(name, n, pin),
+	        "%d SoftHSM2 tokens in a temporary directory", n)) {
+		printf("Bail out! cannot make the SoftHSM2 tokens\n");
+		return false;
+	}
+	return true;
+}
+
 /* Opens token hsmI as HSM "hsmI" (odd ones in site1, even in site2). */
 static inline sigil_hsm_t *test_softhsm_open(int i)
 {
@@ -94,6 +115,32 @@ static inline sigil_hsm_t *test_softhsm_open(int i)
 		diag("%s", err.message);
 	}
 	return h;
+}
+
+/* Opens tokens hsm1..hsmN as key stores ks[0..n-1]; h[i] is the HSM of
+ * ks[i] (owned by it).  On failure a "Bail out!" line is printed and
+ * false returned: the caller exits 1. */
+static inline bool test_softhsm_stores(int n, sigil_hsm_t **h,
+                                       sigil_keystore_t **ks)
+{
+	sigil_keystore_error_t err;
+	bool all = true;
+
+	for (int i = 0; i < n; i++) {
+		h[i] = test_softhsm_open(i + 1);
+		if (h[i] != NULL &&
+		    sigil_keystore_open_pkcs11(h[i], &ks[i], &err) != SIGIL_EOK) {
+			diag("%s", err.message);
+			h[i] = NULL;
+			ks[i] = NULL;
+		}
+		all = all && ks[i] != NULL;
+	}
+	if (!ok(all, "HSMs open as key stores")) {
+		printf("Bail out! cannot open the tokens\n");
+		return false;
+	}
+	return true;
 }
 
 /* Removes the directory; true when it is gone. */

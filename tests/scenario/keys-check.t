@@ -42,14 +42,9 @@ tap = st.Tap()
 st.require_hsm_tools(tap, 'softhsm2-util', CC)
 
 tmp = tempfile.mkdtemp(prefix='sigil-keys-check-')
-agent = os.path.join(tmp, 'de-agent')
-p = subprocess.run([CC, '-std=c11', '-Wall', '-Werror',
-                    '-I/usr/include/p11-kit-1', '-o', agent,
-                    os.path.join(HERE, '..', 'tools', 'de-agent.c'), '-ldl'],
-                   stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                   universal_newlines=True)
-if p.returncode != 0:
-    tap.bail('cannot compile de-agent.c: %s' % p.stderr)
+agent, cc_err = st.build_de_agent(tmp)
+if cc_err:
+    tap.bail('cannot compile de-agent.c: %s' % cc_err)
 
 d = st.make_testbed(tap, os.path.join(tmp, 'tb'))
 ENV = dict(os.environ, SOFTHSM2_CONF=os.path.join(d, 'softhsm2.conf'))

@@ -46,26 +46,15 @@ tap = st.Tap()
 st.require_hsm_tools(tap, 'softhsm2-util', CC)
 
 tmp = tempfile.mkdtemp(prefix='sigil-keys-fault-')
-agent = os.path.join(tmp, 'de-agent')
-p = subprocess.run([CC, '-std=c11', '-Wall', '-Werror',
-                    '-I/usr/include/p11-kit-1', '-o', agent,
-                    os.path.join(HERE, '..', 'tools', 'de-agent.c'), '-ldl'],
-                   stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                   universal_newlines=True)
-if p.returncode != 0:
-    tap.bail('cannot compile de-agent.c: %s' % p.stderr)
+agent, cc_err = st.build_de_agent(tmp)
+if cc_err:
+    tap.bail('cannot compile de-agent.c: %s' % cc_err)
 fault, cc_err = st.build_fault_module(tmp)
 if cc_err:
     tap.bail('cannot compile the fault module: %s' % cc_err)
 
 d = st.make_testbed(tap, os.path.join(tmp, 'tb'))
-faults = os.path.join(d, 'faults')
-ENV = dict(os.environ, SOFTHSM2_CONF=os.path.join(d, 'softhsm2.conf'),
-           SIGIL_FAULT_CONF=faults, SIGIL_FAULT_MODULE=MODULE)
-with open(os.path.join(d, 'sigil.conf')) as f:
-    text = f.read()
-with open(os.path.join(d, 'fault.conf'), 'w') as f:
-    f.write(text.replace('"%s"' % MODULE, '"%s"' % fault))
+faults, ENV = st.fault_testbed(d, fault)
 
 
 def set_faults(*lines):

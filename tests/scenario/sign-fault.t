@@ -43,7 +43,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'tools'))
 import sigiltest as st  # noqa: E402
 
-MODULE = st.SOFTHSM_MODULE
 CC = os.environ.get('CC', 'cc')
 GEN = os.path.join(st.ROOT, 'bench', 'gen-tld-zone')
 
@@ -56,13 +55,7 @@ if cc_err:
     tap.bail('cannot compile the fault module: %s' % cc_err)
 
 d = st.make_testbed(tap, os.path.join(tmp, 'tb'))
-faults = os.path.join(d, 'faults')
-ENV = dict(os.environ, SOFTHSM2_CONF=os.path.join(d, 'softhsm2.conf'),
-           SIGIL_FAULT_CONF=faults, SIGIL_FAULT_MODULE=MODULE)
-with open(os.path.join(d, 'sigil.conf')) as f:
-    text = f.read()
-with open(os.path.join(d, 'fault.conf'), 'w') as f:
-    f.write(text.replace('"%s"' % MODULE, '"%s"' % fault))
+faults, ENV = st.fault_testbed(d, fault)
 
 
 def set_faults(*lines):
@@ -302,13 +295,8 @@ valid(out4, name)
 
 # 6. A key missing on hsm3.
 name = 'ZSK missing on hsm3'
-agent = os.path.join(tmp, 'de-agent')
-p = subprocess.run(['cc', '-std=c11', '-Wall', '-Werror',
-                    '-I/usr/include/p11-kit-1', '-o', agent,
-                    os.path.join(HERE, '..', 'tools', 'de-agent.c'), '-ldl'],
-                   stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                   universal_newlines=True)
-tap.ok(p.returncode == 0, 'de-agent compiles', p.stderr)
+agent, cc_err = st.build_de_agent(tmp)
+tap.ok(cc_err == '', 'de-agent compiles', cc_err)
 set_faults()
 rc, out, err = run('keys', 'list', 'tld.', '--json')
 zsk = [k for k in (report(out) or []) if k['role'] == 'zsk']

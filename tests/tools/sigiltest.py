@@ -271,3 +271,31 @@ def build_fault_module(tmp):
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        universal_newlines=True)
     return path, (p.stderr or 'cc failed') if p.returncode != 0 else ''
+
+
+def build_de_agent(tmp):
+    """Compiles the faulty agent of the .de outage (tests/tools/de-agent.c)
+    into tmp.  Returns (path, compiler errors); the errors are '' on
+    success."""
+    path = os.path.join(tmp, 'de-agent')
+    p = subprocess.run([os.environ.get('CC', 'cc'), '-std=c11', '-Wall',
+                        '-Werror', '-I/usr/include/p11-kit-1', '-o', path,
+                        os.path.join(ROOT, 'tests/tools/de-agent.c'), '-ldl'],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True)
+    return path, (p.stderr or 'cc failed') if p.returncode != 0 else ''
+
+
+def fault_testbed(d, fault):
+    """For the test bed d: d/fault.conf, its configuration with the fault
+    module (path fault) in front of SoftHSM2, and the environment that
+    makes the module forward to SoftHSM2 and read its faults from
+    d/faults.  Returns (faults file, environment)."""
+    faults = os.path.join(d, 'faults')
+    env = dict(os.environ, SOFTHSM2_CONF=os.path.join(d, 'softhsm2.conf'),
+               SIGIL_FAULT_CONF=faults, SIGIL_FAULT_MODULE=SOFTHSM_MODULE)
+    with open(os.path.join(d, 'sigil.conf')) as f:
+        text = f.read()
+    with open(os.path.join(d, 'fault.conf'), 'w') as f:
+        f.write(text.replace('"%s"' % SOFTHSM_MODULE, '"%s"' % fault))
+    return faults, env

@@ -1,0 +1,240 @@
+/* Input of the signer: the zone file loaded and checked (errors of the
+ * input are reported as such, with file and line, before anything is
+ * signed), its old DNSSEC records dropped, RRset TTLs made equal and the
+ * SOA serial set by the policy. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "dns/load.h"
+#include "dns/name.h"
+#include "sign/internal.h"
+#include "util/error.h"
+#include "util/wire.h"
+
+static bool is_dnssec(uint16_t type)
+{
+	return type == SIGIL_T_RRSIG || type == SIGIL_T_NSEC ||
+	       type == SIGIL_T_NSEC3 || type == SIGIL_T_NSEC3PARAM;
+}
+
+/* Old DNSSEC records go; the apex DNSKEY RRset comes from the key
+ * database and ZONEMD is recomputed (or dropped: a stale digest would
+ * make the zone fail verification at its consumers). */
+static bool keep_rr(const sigil_node_t *node, const sigil_rr_t *rr, void *ctx)
+{
+	(void)ctx;
+	if (is_dnssec(rr->type)) {
+		return false;
+	}
+	if (node->flags & SIGIL_NODE_APEX) {
+		return rr->type != SIGIL_T_DNSKEY && rr->type != SIGIL_T_ZONEMD;
+	}
+	return true;
+}
+
+/* RFC 2181 §5.2: the RRs of an RRset share one TTL; the lowest wins. */
+static void ttls_normalise(sigil_zone_t *zone)
+{
+	for (size_t i = 0; i < sigil_zone_node_count(zone); i++) {
+		sigil_node_t *n = sigil_zone_node(zone, i);
+
+		for (uint32_t k = 0; k < n->rr_count;) {
+			uint32_t j = k, ttl = n->rrs[k].ttl;
+
+			while (j < n->rr_count &&
+			       n->rrs[j].type == n->rrs[k].type) {
+				ttl = n->rrs[j].ttl < ttl ? n->rrs[j].ttl : ttl;
+				j++;
+			}
+			for (uint32_t m = k; m < j; m++) {
+				n->rrs[m].ttl = ttl;
+			}
+			k = j;
+		}
+	}
+}
+
+/* The new serial by the policy; RFC 1982 arithmetic: it must be greater
+ * than the old one, or secondaries would not take the signed zone. */
+static uint32_t serial_next(uint32_t old, enum sigil_serial_policy p,
+                            uint64_t now)
+{
+	uint32_t want;
+	time_t t = (time_t)now;
+	struct tm tm;
+
+	switch (p) {
+	case SIGIL_SERIAL_KEEP:
+		return old;
+	case SIGIL_SERIAL_UNIXTIME:
+		want = (uint32_t)now;
+		break;
+	case SIGIL_SERIAL_DATESERIAL:
+		gmtime_r(&t, &tm);
+		want = (uint32_t)((tm.tm_year + 1900) * 1000000 +
+		                  (tm.tm_mon + 1) * 10000 + tm.tm_mday * 100);
+		break;
+	case SIGIL_SERIAL_INCREMENT:
+	default:
+		want = old + 1;
+		break;
+	}
+	/* Not newer in serial arithmetic: one more than the old one. */
+	if (want == old || (int32_t)(want - old) < 0) {
+		want = old + 1;
+	}
+	return want;
+}
+
+/* Sets the SOA serial; returns the SOA's RR (for TTLs) or NULL. */
+static sigil_rr_t *soa_update(sigil_zone_t *zone, const sigil_sign_opts_t *o,
+                              sigil_sign_report_t *rep)
+{
+	sigil_node_t *apex = sigil_zone_apex_node(zone);
+	size_t n = 0;
+	sigil_rr_t *soa = apex ? sigil_node_rrset(apex, SIGIL_T_SOA, &n) : NULL;
+	const uint8_t *rd;
+	uint8_t *copy;
+	size_t off;
+
+	if (soa == NULL || n != 1) {
+		return NULL;
+	}
+	rd = soa->rdata;
+	off = sigil_dname_len(rd);
+	off += sigil_dname_len(rd + off);
+	if (off + 20 != soa->rdlen) {
+		return NULL;
+	}
+	rep->serial_old = sigil_get32(rd + off);
+	rep->serial_new =
+		serial_next(rep->serial_old, o->policy.serial, o->now);
+	copy = sigil_zone_alloc(zone, soa->rdlen);
+	if (copy == NULL) {
+		return NULL;
+	}
+	memcpy(copy, rd, soa->rdlen);
+	sigil_put32(copy + off, rep->serial_new);
+	soa->rdata = copy;
+	return soa;
+}
+
+/* An input error about node: file, line and owner named. */
+static int input_error(sigil_sign_error_t *err, int code, const char *in,
+                       const sigil_node_t *n, const char *what)
+{
+	char name[SIGIL_DNAME_TXT_MAXLEN];
+
+	sigil_dname_to_str(name, n->owner);
+	snprintf(err->file, sizeof(err->file), "%s", in);
+	err->line = n->line;
+	return sign_fail(err, code, "%s %s", name, what);
+}
+
+/* What a zone must be before it is signed: errors of the input, found
+ * here so that they are reported as such and not by the gate as a
+ * signer bug. */
+static int input_check(const sigil_zone_t *zone, const char *in,
+                       sigil_sign_error_t *err)
+{
+	const uint8_t *dname = NULL; /* innermost DNAME owner above */
+	char apex[SIGIL_DNAME_TXT_MAXLEN];
+	size_t n_ns = 0, n_ds = 0;
+	sigil_node_t *top = sigil_zone_apex_node(zone);
+
+	sigil_dname_to_str(apex, sigil_zone_apex(zone));
+	if (sigil_node_rrset(top, SIGIL_T_NS, &n_ns) == NULL) {
+		return input_error(err, SIGIL_ESYNTAX, in, top,
+		                   "(the apex) has no NS RRset");
+	}
+	if (sigil_node_rrset(top, SIGIL_T_DS, &n_ds) != NULL) {
+		return input_error(err, SIGIL_ESYNTAX, in, top,
+		                   "(the apex) has a DS RRset: DS records of a "
+		                   "zone belong in its parent");
+	}
+	for (size_t i = 0; i < sigil_zone_node_count(zone); i++) {
+		const sigil_node_t *n = sigil_zone_node(zone, i);
+		bool cname = false, other = false;
+		char what[SIGIL_DNAME_TXT_MAXLEN + 64];
+
+		if (n->flags & SIGIL_NODE_OUTSIDE) {
+			snprintf(what, sizeof(what), "is outside the zone %s",
+			         apex);
+			return input_error(err, SIGIL_EOUTOFZONE, in, n, what);
+		}
+		/* RFC 6672 §2.3: no data below a DNAME. */
+		if (dname != NULL &&
+		    sigil_dname_is_subdomain(n->owner, dname) &&
+		    !sigil_dname_equal(n->owner, dname)) {
+			return input_error(err, SIGIL_ESYNTAX, in, n,
+			                   "is below a DNAME (RFC 6672 2.3: a "
+			                   "DNAME owner has no descendants)");
+		}
+		for (uint32_t k = 0; k < n->rr_count; k++) {
+			uint16_t t = n->rrs[k].type;
+
+			if (t == SIGIL_T_CNAME) {
+				cname = true;
+			} else if (t != SIGIL_T_RRSIG && t != SIGIL_T_NSEC &&
+			           t != SIGIL_T_NSEC3) {
+				other = true;
+			}
+			if (t == SIGIL_T_DNAME &&
+			    !(n->flags & SIGIL_NODE_NONAUTH)) {
+				dname = n->owner;
+			}
+		}
+		/* RFC 2181 §10.1, RFC 4035 §2.5: a CNAME has no other data
+		 * but its own DNSSEC records. */
+		if (cname && other) {
+			return input_error(err, SIGIL_ESYNTAX, in, n,
+			                   "has a CNAME beside other data "
+			                   "(RFC 2181 10.1)");
+		}
+	}
+	return SIGIL_EOK;
+}
+
+int sign_input_load(srun_t *run, const char *in, sigil_sign_report_t *rep,
+                    sigil_sign_error_t *err)
+{
+	sigil_load_opts_t lo = {.origin = run->opts->origin};
+	sigil_load_error_t lerr;
+	int ret = sigil_zone_load(run->zone, in, &lo, &lerr);
+
+	if (ret != SIGIL_EOK) {
+		snprintf(err->file, sizeof(err->file), "%s", lerr.file);
+		err->line = lerr.line;
+		return sign_fail(err, ret, "%s", lerr.message);
+	}
+	ret = sign_refinish(run->zone);
+	if (ret != SIGIL_EOK) {
+		return sign_fail(err, ret, "%s", sigil_strerror(ret));
+	}
+	if (sigil_zone_apex_node(run->zone) == NULL) {
+		return sign_fail(err, SIGIL_ENOSOA,
+		                 "%s: no SOA record at the apex", in);
+	}
+	ret = input_check(run->zone, in, err);
+	if (ret != SIGIL_EOK) {
+		return ret;
+	}
+	rep->records_in = sigil_zone_rr_count(run->zone);
+	return SIGIL_EOK;
+}
+
+int sign_input_prepare(srun_t *run, sigil_sign_report_t *rep, sigil_rr_t **soa,
+                       sigil_sign_error_t *err)
+{
+	sigil_zone_filter(run->zone, keep_rr, NULL);
+	ttls_normalise(run->zone);
+	*soa = soa_update(run->zone, run->opts, rep);
+	if (*soa == NULL) {
+		return sign_fail(
+			err, SIGIL_EMALFORMED,
+			"%s: the apex must hold exactly one valid SOA record",
+			rep->zone);
+	}
+	return SIGIL_EOK;
+}
