@@ -128,8 +128,8 @@ static inline bool test_softhsm_stores(int n, sigil_hsm_t **h,
 
 	for (int i = 0; i < n; i++) {
 		h[i] = test_softhsm_open(i + 1);
-		if (h[i] != NULL &&
-		    sigil_keystore_open_pkcs11(h[i], &ks[i], &err) != SIGIL_EOK) {
+		if (h[i] != NULL && sigil_keystore_open_pkcs11(
+					    h[i], &ks[i], &err) != SIGIL_EOK) {
 			diag("%s", err.message);
 			h[i] = NULL;
 			ks[i] = NULL;
