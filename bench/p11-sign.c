@@ -1,11 +1,13 @@
 /* p11-sign: raw PKCS#11 ECDSA P-256 signing rate of one to a few tokens.
  *
  *   p11-sign [--module PATH] [--pin PIN | --pin-file FILE] [--threads T]
- *            [--seconds S] [--runs R] [--] LABEL...
+ *            [--seconds S] [--runs R] [--token-objects] [--] LABEL...
  *
  * For every token (found by label) a temporary EC P-256 key pair is
- * generated as session objects (CKA_TOKEN false: nothing is left in the
- * token).  Then, R times each (best kept):
+ * generated, as session objects (CKA_TOKEN false) or, with
+ * --token-objects, as token objects like a signer's keys (destroyed at
+ * the end; SoftHSM2 then checks its object files on every use, which
+ * costs).  Then, R times each (best kept):
  *   - every token alone: T threads, each with its own session, sign
  *     32-byte digests with CKM_ECDSA for S seconds;
  *   - all tokens at once, T threads per token, for S seconds;
@@ -39,8 +41,11 @@ typedef struct {
 	char label[33];
 	CK_SLOT_ID slot;
 	CK_SESSION_HANDLE owner; /* session that made the key, kept open */
-	CK_OBJECT_HANDLE priv;
+	CK_OBJECT_HANDLE priv, pub;
 } token_t;
+
+/* --token-objects: keys stored in the token, as a signer's keys are */
+static CK_BBOOL token_objects = CK_FALSE;
 
 typedef struct {
 	token_t *tok;
@@ -68,7 +73,8 @@ static double now(void)
 static void usage(FILE *f)
 {
 	fputs("usage: p11-sign [--module PATH] [--pin PIN | --pin-file FILE] "
-	      "[--threads T] [--seconds S] [--runs R] LABEL...\n"
+	      "[--threads T] [--seconds S] [--runs R] [--token-objects] "
+	      "LABEL...\n"
 	      "  labels default to $P11_TOKENS (comma-separated), PIN to "
 	      "$P11_PIN,\n  module to $P11_MODULE or "
 	      "/usr/lib/softhsm/libsofthsm2.so\n",
@@ -134,20 +140,19 @@ static void token_setup(token_t *t, const char *pin)
 	/* prime256v1 OID */
 	static CK_BYTE params[] = {0x06, 0x08, 0x2a, 0x86, 0x48,
 	                           0xce, 0x3d, 0x03, 0x01, 0x07};
-	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	CK_BBOOL yes = CK_TRUE;
 	CK_ATTRIBUTE pub[] = {
-		{CKA_TOKEN, &no, sizeof(no)},
+		{CKA_TOKEN, &token_objects, sizeof(token_objects)},
 		{CKA_VERIFY, &yes, sizeof(yes)},
 		{CKA_EC_PARAMS, params, sizeof(params)},
 	};
 	CK_ATTRIBUTE priv[] = {
-		{CKA_TOKEN, &no, sizeof(no)},
+		{CKA_TOKEN, &token_objects, sizeof(token_objects)},
 		{CKA_PRIVATE, &yes, sizeof(yes)},
 		{CKA_SENSITIVE, &yes, sizeof(yes)},
 		{CKA_SIGN, &yes, sizeof(yes)},
 	};
 	CK_MECHANISM mech = {CKM_EC_KEY_PAIR_GEN, NULL, 0};
-	CK_OBJECT_HANDLE hpub;
 
 	rv = p11->C_OpenSession(t->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION,
 	                        NULL, NULL, &t->owner);
@@ -162,10 +167,10 @@ static void token_setup(token_t *t, const char *pin)
 	}
 	rv = p11->C_GenerateKeyPair(
 		t->owner, &mech, pub, sizeof(pub) / sizeof(pub[0]), priv,
-		sizeof(priv) / sizeof(priv[0]), &hpub, &t->priv);
+		sizeof(priv) / sizeof(priv[0]), &t->pub, &t->priv);
 	if (rv != CKR_OK) {
 		fprintf(stderr, "p11-sign: token %s: ", t->label);
-		die_rv("C_GenerateKeyPair (EC P-256, session objects)", rv);
+		die_rv("C_GenerateKeyPair (EC P-256)", rv);
 	}
 }
 
@@ -276,6 +281,8 @@ int main(int argc, char **argv)
 			return 0;
 		} else if (a[0] != '-') {
 			break;
+		} else if (strcmp(a, "--token-objects") == 0) {
+			token_objects = CK_TRUE;
 		} else if (i + 1 >= argc) {
 			usage(stderr);
 			return 2;
@@ -348,8 +355,10 @@ int main(int argc, char **argv)
 	}
 
 	printf("p11-sign: %s, %d token(s), CKM_ECDSA P-256 over 32-byte "
-	       "digests, %d thread(s) per token, %.1f s, best of %d\n",
-	       module, nlab, nthreads, seconds, runs);
+	       "digests, %s objects, %d thread(s) per token, %.1f s, best "
+	       "of %d\n",
+	       module, nlab, token_objects ? "token" : "session", nthreads,
+	       seconds, runs);
 	double comb_best = 0, per_comb[MAX_TOKENS] = {0};
 	double alone[MAX_TOKENS] = {0};
 	for (int r = 0; r < runs; r++) {
@@ -390,6 +399,10 @@ int main(int argc, char **argv)
 	printf("sum of the tokens alone: %.1f sig/s\n", sum_alone);
 
 	for (int t = 0; t < nlab; t++) {
+		if (token_objects) {
+			p11->C_DestroyObject(tok[t].owner, tok[t].priv);
+			p11->C_DestroyObject(tok[t].owner, tok[t].pub);
+		}
 		p11->C_CloseSession(tok[t].owner);
 	}
 	p11->C_Finalize(NULL);

@@ -83,7 +83,7 @@ typedef struct {
 	const sigil_config_t *cfg;
 	sigil_keydb_t *db;
 	const overrides_t *ov;
-	sigil_sign_policy_t *policy; /* the run's, set by the provider */
+	bool provided; /* the provider gave keys: a report can be printed */
 	sigil_keydb_key_t *keys;
 	size_t nkeys;
 	sigil_sign_key_t *skeys;
@@ -274,7 +274,7 @@ static int provide(void *ctx, const char *zone, sigil_sign_policy_t *policy,
 	}
 	*out = pv->skeys;
 	*count = pv->nskeys;
-	pv->policy = policy;
+	pv->provided = true;
 	return SIGIL_EOK;
 }
 
@@ -385,7 +385,8 @@ static void report_text(const sigil_sign_report_t *r,
 		}
 	}
 	printf("time:        load %.2f s, prepare %.2f s, denial %.2f s, sign "
-	       "%.2f s, zonemd %.2f s, gate %.2f s, write %.2f s; total %.2f "
+	       "%.2f s, zonemd %.2f s, gate %.2f s and write %.2f s at once; "
+	       "total %.2f "
 	       "s (%u threads)\n",
 	       r->time_load, r->time_prepare, r->time_denial, r->time_sign,
 	       r->time_zonemd, r->time_gate, r->time_write, r->time_total,
@@ -740,11 +741,11 @@ int cmd_sign(int argc, char **argv)
 	}
 	/* A report when something was signed, or the gates refused it;
 	 * input and setup errors have only their message. */
-	if (rep != NULL && !quiet && pv.policy != NULL &&
+	if (rep != NULL && !quiet && pv.provided &&
 	    (r == SIGIL_EOK || r == SIGIL_EBADSIG ||
 	     (r == SIGIL_EMALFORMED && rep->gate != NULL))) {
-		(json ? report_json : report_text)(rep, pv.policy, &pv, output,
-		                                   r == SIGIL_EOK);
+		(json ? report_json : report_text)(rep, &rep->policy, &pv,
+		                                   output, r == SIGIL_EOK);
 	}
 	switch (r) {
 	case SIGIL_EOK:

@@ -24,6 +24,7 @@ struct sigil_zone {
 	sigil_node_t **nodes; /* all nodes; canonical order after finish */
 	size_t node_count;
 	size_t node_cap;
+	uint32_t seq_next; /* seq of the next node added */
 	size_t rr_count;
 	size_t chunk_bytes;
 	uint8_t apex[SIGIL_DNAME_MAXLEN];
@@ -157,7 +158,7 @@ sigil_node_t *sigil_zone_add_node(sigil_zone_t *zone, const uint8_t *owner,
 		.rr_count = (uint32_t)count,
 		.key_len = (uint16_t)klen,
 		.line = line,
-		.seq = (uint32_t)zone->node_count,
+		.seq = zone->seq_next++,
 	};
 	zone->nodes[zone->node_count++] = node;
 	zone->rr_count += count;
@@ -280,15 +281,113 @@ static int node_ptr_cmp(const void *pa, const void *pb)
 	return c;
 }
 
-/* Stable natural merge sort: zone files are usually made of a few sorted
- * runs (signers write NSEC3 owners after the other names, for example),
- * which this merges in O(n log runs); other inputs fall back to qsort. */
-static int nodes_sort(sigil_node_t **a, size_t n)
+/* Sorting nodes.  Most zone files are either a few sorted runs (signers
+ * write NSEC3 owners after the other names) or in no order at all (a
+ * registry's dump of its database).  The first are merged in
+ * O(n log runs); the others are sorted by the 8 bytes of their keys that
+ * follow the part all keys share, with an LSD radix sort (no comparisons,
+ * no pointer chasing), and only names whose 8 bytes are equal are then
+ * compared in full.  Either way the order is node_ptr_cmp's, and equal
+ * names keep their order of appearance. */
+
+typedef struct {
+	uint64_t pfx;
+	sigil_node_t *node;
+} keyed_t;
+
+/* 8 key bytes from off, big endian, zero padded: a shorter key sorts
+ * first, as in node_cmp. */
+static uint64_t key_prefix(const sigil_node_t *n, size_t off)
+{
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < 8; i++) {
+		size_t at = off + i;
+		v = (v << 8) | (at < n->key_len ? n->key[at] : 0);
+	}
+	return v;
+}
+
+/* Sorts a by node_ptr_cmp; *dups is set when two nodes may have the same
+ * name (only names with equal prefixes can). */
+static int nodes_radix_sort(sigil_node_t **a, size_t n, bool *dups)
+{
+	keyed_t *k = malloc(n * sizeof(*k));
+	keyed_t *t = malloc(n * sizeof(*t));
+	size_t common = n > 0 ? a[0]->key_len : 0;
+	int ret = SIGIL_EOK;
+
+	*dups = false;
+	if (n < 2) {
+		goto out;
+	}
+	if (k == NULL || t == NULL) {
+		ret = SIGIL_ENOMEM;
+		goto out;
+	}
+	/* The bytes every key shares (the apex, in a zone) tell nothing. */
+	for (size_t i = 1; i < n && common > 0; i++) {
+		size_t m = a[i]->key_len < common ? a[i]->key_len : common;
+		size_t j = 0;
+		while (j < m && a[i]->key[j] == a[0]->key[j]) {
+			j++;
+		}
+		common = j;
+	}
+	for (size_t i = 0; i < n; i++) {
+		k[i] = (keyed_t){key_prefix(a[i], common), a[i]};
+	}
+	for (unsigned shift = 0; shift < 64; shift += 8) {
+		size_t count[256] = {0};
+		for (size_t i = 0; i < n; i++) {
+			count[(k[i].pfx >> shift) & 0xff]++;
+		}
+		if (count[(k[0].pfx >> shift) & 0xff] == n) {
+			continue; /* every key has this byte: nothing moves */
+		}
+		size_t sum = 0;
+		for (size_t b = 0; b < 256; b++) {
+			size_t c = count[b];
+			count[b] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++) {
+			t[count[(k[i].pfx >> shift) & 0xff]++] = k[i];
+		}
+		keyed_t *swap = k;
+		k = t;
+		t = swap;
+	}
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		while (j < n && k[j].pfx == k[i].pfx) {
+			j++;
+		}
+		for (size_t m = i; m < j; m++) {
+			a[m] = k[m].node;
+		}
+		if (j - i > 1) {
+			/* Keys longer than the prefix decide here; the radix
+			 * passes kept input order, which qsort need not. */
+			qsort(a + i, j - i, sizeof(*a), node_ptr_cmp);
+			*dups = true;
+		}
+		i = j;
+	}
+out:
+	free(k);
+	free(t);
+	return ret;
+}
+
+/* Sorts a by node_ptr_cmp; *dups as for nodes_radix_sort. */
+static int nodes_sort(sigil_node_t **a, size_t n, bool *dups)
 {
 	size_t *runs = NULL, nruns = 0, cap = 0;
 	sigil_node_t **tmp = NULL;
 	int ret = SIGIL_EOK;
 
+	*dups = true;
 	for (size_t i = 0; i < n;) {
 		size_t j = i + 1;
 		while (j < n && node_ptr_cmp(&a[j - 1], &a[j]) <= 0) {
@@ -296,11 +395,10 @@ static int nodes_sort(sigil_node_t **a, size_t n)
 		}
 		if (nruns + 1 >= cap) {
 			cap = cap ? cap * 2 : 64;
-			if (cap > 4096) {
-				/* Too fragmented to pay off: plain sort. */
+			if (cap > 64) {
+				/* Too fragmented for merging to pay off. */
 				free(runs);
-				qsort(a, n, sizeof(*a), node_ptr_cmp);
-				return SIGIL_EOK;
+				return nodes_radix_sort(a, n, dups);
 			}
 			size_t *p = realloc(runs, cap * sizeof(*p));
 			if (p == NULL) {
@@ -350,24 +448,89 @@ out:
 	return ret;
 }
 
+/* Nodes added to a finished zone (the NSEC3 chain, say) are a sorted run
+ * after a sorted run.  Each added node finds its place by binary search,
+ * and one backward pass moves the nodes: O(n + m log n) instead of a
+ * merge comparing every name.  *dups is set when an added name was there
+ * already. */
+static int merge_tail(sigil_node_t **a, size_t head, size_t n, bool *dups)
+{
+	size_t m = n - head;
+	size_t *pos = malloc(m * sizeof(*pos));
+	sigil_node_t **tail = malloc(m * sizeof(*tail));
+
+	if (pos == NULL || tail == NULL) {
+		free(pos);
+		free(tail);
+		return SIGIL_ENOMEM;
+	}
+	/* the moves below overwrite the tail's slots */
+	memcpy(tail, a + head, m * sizeof(*tail));
+	*dups = false;
+	for (size_t j = 0; j < m; j++) {
+		/* after every equal name: those came first */
+		size_t lo = j > 0 ? pos[j - 1] : 0, hi = head;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (node_cmp(a[mid], a[head + j]) <= 0) {
+				lo = mid + 1;
+			} else {
+				hi = mid;
+			}
+		}
+		pos[j] = lo;
+		if (lo > 0 && node_cmp(a[lo - 1], a[head + j]) == 0) {
+			*dups = true;
+		}
+	}
+	/* Backwards: a[head + j] ends at pos[j] + j, and the head nodes
+	 * from pos[j] up to the next added node's place move up by j + 1. */
+	size_t end = head;
+	for (size_t j = m; j-- > 0;) {
+		memmove(a + pos[j] + j + 1, a + pos[j],
+		        (end - pos[j]) * sizeof(*a));
+		a[pos[j] + j] = tail[j];
+		end = pos[j];
+	}
+	free(pos);
+	free(tail);
+	return SIGIL_EOK;
+}
+
 int sigil_zone_finish(sigil_zone_t *zone)
 {
 	size_t n = zone->node_count;
-	bool sorted = true;
+	size_t head = n;
 	for (size_t i = 1; i < n; i++) {
 		if (node_cmp(zone->nodes[i - 1], zone->nodes[i]) >= 0) {
-			sorted = false;
+			head = i;
 			break;
 		}
 	}
-	if (sorted) {
+	if (head == n) {
 		for (size_t i = 0; i < n; i++) {
 			sigil_node_sort(zone->nodes[i]);
 		}
 		return SIGIL_EOK;
 	}
-	if (nodes_sort(zone->nodes, n) != SIGIL_EOK) {
-		return SIGIL_ENOMEM;
+	size_t tail_sorted = head + 1;
+	while (tail_sorted < n && node_cmp(zone->nodes[tail_sorted - 1],
+	                                   zone->nodes[tail_sorted]) < 0) {
+		tail_sorted++;
+	}
+	bool dups;
+	/* a short sorted tail (nodes added later) is merged into place */
+	bool tail = tail_sorted == n && n - head <= n / 4;
+	int ret = tail ? merge_tail(zone->nodes, head, n, &dups) :
+	                 nodes_sort(zone->nodes, n, &dups);
+	if (ret != SIGIL_EOK) {
+		return ret;
+	}
+	if (!dups) {
+		for (size_t i = 0; i < n; i++) {
+			sigil_node_sort(zone->nodes[i]);
+		}
+		return SIGIL_EOK;
 	}
 
 	/* Merge runs of equal names into their first node. */

@@ -194,7 +194,7 @@ static bool is_authoritative(const sigil_node_t *n)
 
 /* --- NSEC -------------------------------------------------------------- */
 
-static int add_nsec(sigil_zone_t *zone, scratch_t *s, const sigil_node_t *n,
+static int add_nsec(sigil_zone_t *zone, scratch_t *s, sigil_node_t *n,
                     const uint8_t *next, uint32_t ttl)
 {
 	size_t nl = sigil_dname_len(next);
@@ -208,16 +208,19 @@ static int add_nsec(sigil_zone_t *zone, scratch_t *s, const sigil_node_t *n,
 	ts_add(&s->types, SIGIL_T_NSEC);
 	ts_add(&s->types, SIGIL_T_RRSIG);
 	size_t bl = ts_encode(&s->types, s->rdata + nl);
+	uint8_t *rdata = sigil_zone_alloc(zone, nl + bl);
+	if (rdata == NULL) {
+		return SIGIL_ENOMEM;
+	}
+	memcpy(rdata, s->rdata, nl + bl);
 	sigil_rr_t rr = {
-		.rdata = s->rdata,
+		.rdata = rdata,
 		.rdlen = (uint16_t)(nl + bl),
 		.ttl = ttl,
 		.type = SIGIL_T_NSEC,
 	};
-	if (sigil_zone_add_node(zone, n->owner, &rr, 1, n->line) == NULL) {
-		return SIGIL_ENOMEM;
-	}
-	return SIGIL_EOK;
+	/* into the node itself: the zone stays in order */
+	return sigil_zone_node_append(zone, n, &rr, 1);
 }
 
 int sigil_denial_nsec(sigil_zone_t *zone, sigil_denial_stats_t *stats,
@@ -225,7 +228,7 @@ int sigil_denial_nsec(sigil_zone_t *zone, sigil_denial_stats_t *stats,
 {
 	size_t count = sigil_zone_node_count(zone);
 	const sigil_node_t *apex = sigil_zone_apex_node(zone);
-	const sigil_node_t *prev = NULL;
+	sigil_node_t *prev = NULL;
 	scratch_t *s = NULL;
 	uint64_t made = 0;
 	uint32_t ttl = 0;
@@ -242,10 +245,8 @@ int sigil_denial_nsec(sigil_zone_t *zone, sigil_denial_stats_t *stats,
 			ret = SIGIL_ENOMEM;
 		}
 	}
-	/* Nodes added below go to the end of the list: the first count
-	 * nodes stay the zone's, in canonical order. */
 	for (size_t i = 0; i < count && ret == SIGIL_EOK; i++) {
-		const sigil_node_t *n = sigil_zone_node(zone, i);
+		sigil_node_t *n = sigil_zone_node(zone, i);
 		if (!is_authoritative(n)) {
 			continue;
 		}
@@ -652,12 +653,19 @@ int sigil_denial_nsec3(sigil_zone_t *zone, const sigil_nsec3_conf_t *conf,
 	 * a parameter change then ages out of caches with them (the
 	 * RFC 5155 Appendix A example gives them the same TTL too). */
 	if (ret == SIGIL_EOK && !have_param) {
-		sigil_rr_t rr = {.rdata = param,
+		/* into the apex node, so that the new nodes stay one
+		 * sorted run for sigil_zone_finish to merge */
+		uint8_t *rdata = sigil_zone_alloc(zone, param_len);
+		sigil_rr_t rr = {.rdata = rdata,
 		                 .rdlen = (uint16_t)param_len,
 		                 .ttl = ttl,
 		                 .type = SIGIL_T_NSEC3PARAM};
-		if (sigil_zone_add_node(zone, apex, &rr, 1, 0) == NULL) {
+		if (rdata == NULL) {
 			ret = SIGIL_ENOMEM;
+		} else {
+			memcpy(rdata, param, param_len);
+			ret = sigil_zone_node_append(
+				zone, sigil_zone_apex_node(zone), &rr, 1);
 		}
 	}
 	if (ret == SIGIL_ENOMEM) {

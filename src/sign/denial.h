@@ -5,10 +5,12 @@
  * The builders take a zone that holds exactly the unsigned records of the
  * output (no RRSIG, NSEC or NSEC3; no NSEC3PARAM, or for NSEC3 only the one
  * the builder would add), after sigil_zone_finish() and
- * sigil_zone_classify().  They add the new records as nodes of their own;
- * the caller then calls sigil_zone_finish() and sigil_zone_classify()
- * again, which merges them into the named nodes.  When a builder fails the
- * zone may hold part of the new records: it is only fit to be freed.
+ * sigil_zone_classify().  NSEC records and the NSEC3PARAM are added to
+ * the nodes they belong to; NSEC3 records as nodes of their own, after
+ * the others and in hash order, which the caller puts in place by calling
+ * sigil_zone_finish() and sigil_zone_classify() again.  When a builder
+ * fails the zone may hold part of the new records: it is only fit to be
+ * freed.
  *
  * Every NSEC and NSEC3 record gets the TTL min(SOA TTL, SOA MINIMUM)
  * (RFC 9077 §3); NSEC3PARAM gets the same TTL (see denial.c).

@@ -320,41 +320,98 @@ static int denial(srun_t *run, sigil_sign_report_t *rep,
 	               sign_fail(err, ret, "%s", sigil_strerror(ret));
 }
 
-static int gate(srun_t *run, sigil_sign_report_t *rep, sigil_sign_error_t *err)
-{
-	sigil_verify_opts_t vo = {
-		.now = run->opts->now,
-		.threads = run->nthreads,
-		.signatures_trusted = true,
-	};
-	int ret = sigil_verify_zone(run->zone, &vo, &rep->gate);
+/* The gate runs in a thread of its own while the output is formatted into
+ * a temporary file: both only read the zone (the gate its scratch fields
+ * aside), and the file is renamed into place only when the gate passed. */
+typedef struct {
+	srun_t *run;
+	sigil_verify_report_t *report;
+	int ret;
+	double seconds;
+} gate_t;
 
-	if (ret != SIGIL_EOK) {
-		return sign_fail(err, ret, "gate: %s", sigil_strerror(ret));
+static void *gate_main(void *p)
+{
+	gate_t *g = p;
+	double t = now_sec();
+	sigil_verify_opts_t vo = {
+		.now = g->run->opts->now,
+		.threads = g->run->nthreads,
+		.signatures_trusted = true,
+		.zone_ready = true,
+	};
+
+	g->ret = sigil_verify_zone(g->run->zone, &vo, &g->report);
+	g->seconds = now_sec() - t;
+	return NULL;
+}
+
+static int gate_verdict(const gate_t *g, sigil_sign_error_t *err)
+{
+	if (g->ret != SIGIL_EOK) {
+		return sign_fail(err, g->ret, "gate: %s",
+		                 sigil_strerror(g->ret));
 	}
-	if (!sigil_verify_report_valid(rep->gate)) {
+	if (!sigil_verify_report_valid(g->report)) {
 		return sign_fail(
 			err, SIGIL_EMALFORMED,
 			"the signed zone failed the structural checks "
 			"(%llu errors): a signer bug; nothing was written",
-			(unsigned long long)rep->gate->errors);
+			(unsigned long long)g->report->errors);
 	}
 	return SIGIL_EOK;
 }
 
-static int output(srun_t *run, const char *out, sigil_sign_report_t *rep,
-                  sigil_sign_error_t *err)
+static int gate_and_output(srun_t *run, const char *out,
+                           sigil_sign_report_t *rep, sigil_sign_error_t *err)
 {
-	sigil_write_opts_t wo = {.threads = run->nthreads};
+	sigil_write_opts_t wo = {.name = out, .threads = run->nthreads};
+	sigil_atomic_file_t *f = NULL;
 	sigil_file_error_t ferr;
-	int ret = sigil_zone_write_file(run->zone, out, 0644, &wo, &ferr);
+	gate_t g = {.run = run};
+	pthread_t th;
+	bool threaded;
+	double t;
+	int ret, wret;
 
+	/* The order and the zone cuts once more, from the signed zone, for
+	 * the gate and the writer alike; nothing changes the zone after. */
+	ret = sign_refinish(run->zone);
 	if (ret != SIGIL_EOK) {
-		snprintf(err->file, sizeof(err->file), "%s", out);
-		return sign_fail(err, ret, "%s", ferr.message);
+		return sign_fail(err, ret, "%s", sigil_strerror(ret));
 	}
-	rep->records_out = sigil_zone_rr_count(run->zone);
-	return SIGIL_EOK;
+	threaded = pthread_create(&th, NULL, gate_main, &g) == 0;
+	if (!threaded) {
+		gate_main(&g);
+	}
+	t = now_sec();
+	wret = sigil_file_atomic_open(&f, out, 0644, &ferr);
+	if (wret == SIGIL_EOK) {
+		wret = sigil_zone_write(run->zone, sigil_file_atomic_stream(f),
+		                        &wo, &ferr);
+	}
+	rep->time_write = now_sec() - t;
+	if (threaded) {
+		pthread_join(th, NULL);
+	}
+	rep->time_gate = g.seconds;
+	rep->gate = g.report;
+	ret = gate_verdict(&g, err);
+	if (ret == SIGIL_EOK && wret == SIGIL_EOK) {
+		t = now_sec();
+		wret = sigil_file_atomic_commit(f, &ferr);
+		f = NULL;
+		rep->time_write += now_sec() - t;
+	}
+	sigil_file_atomic_abort(f);
+	if (ret == SIGIL_EOK && wret != SIGIL_EOK) {
+		snprintf(err->file, sizeof(err->file), "%s", out);
+		ret = sign_fail(err, wret, "%s", ferr.message);
+	}
+	if (ret == SIGIL_EOK) {
+		rep->records_out = sigil_zone_rr_count(run->zone);
+	}
+	return ret;
 }
 
 int sigil_sign_file(const char *in, const char *out,
@@ -418,6 +475,7 @@ int sigil_sign_file(const char *in, const char *out,
 		goto out;
 	}
 	rep->zonemd = o.policy.zonemd;
+	rep->policy = o.policy;
 	for (size_t i = 0; i < key_count; i++) {
 		store_slots += keys[i].store_count;
 	}
@@ -486,18 +544,9 @@ int sigil_sign_file(const char *in, const char *out,
 	rep->time_zonemd = t1 - t;
 	t = t1;
 
-	/* 5. the gate */
-	ret = gate(&run, rep, err);
-	t1 = now_sec();
-	rep->time_gate = t1 - t;
-	t = t1;
-	if (ret != SIGIL_EOK) {
-		goto out;
-	}
-
-	/* 6. output */
-	ret = output(&run, out, rep, err);
-	rep->time_write = now_sec() - t;
+	/* 5. the gate, and the output written meanwhile (renamed into
+	 * place only when the gate passed) */
+	ret = gate_and_output(&run, out, rep, err);
 out:
 	if (rep != NULL && run.stores != NULL &&
 	    (ret == SIGIL_EOK || ret == SIGIL_EBADSIG ||

@@ -106,6 +106,9 @@ typedef struct {
 
 typedef struct {
 	char zone[1024];
+	/* the policy the run followed: the options' as the key provider
+	 * completed it */
+	sigil_sign_policy_t policy;
 	uint32_t serial_old, serial_new;
 	uint64_t records_in;  /* records read */
 	uint64_t records_out; /* records written */

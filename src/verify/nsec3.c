@@ -410,6 +410,7 @@ static int check_names(vctx_t *v, chain_t *c)
 	size_t count = sigil_zone_node_count(z);
 	unsigned apex_labels = sigil_dname_labels(v->apex);
 	level_t lv[SIGIL_DNAME_MAXLABELS + 1];
+	unsigned top = 0; /* levels above are not in use */
 	memset(lv, 0, sizeof(lv));
 
 	for (size_t i = 0; i < count && ret == SIGIL_EOK; i++) {
@@ -441,10 +442,10 @@ static int check_names(vctx_t *v, chain_t *c)
 				break;
 			}
 		}
-		for (unsigned k = SIGIL_DNAME_MAXLABELS;
-		     k >= d && ret == SIGIL_EOK; k--) {
+		for (unsigned k = top; k >= d && ret == SIGIL_EOK; k--) {
 			ret = ent_finish(v, c, &lv[k]);
 		}
+		top = d - 1;
 		/* Open the missing ancestors: empty non-terminals. */
 		for (unsigned k = d; k < labels; k++) {
 			const uint8_t *anc = n->owner;
@@ -464,6 +465,7 @@ static int check_names(vctx_t *v, chain_t *c)
 			                       .owner = n->owner,
 			                       .used = true};
 		}
+		top = labels > top ? labels : top;
 		bool insecure = (n->flags & SIGIL_NODE_DELEG) &&
 		                !(n->flags & SIGIL_NODE_DS);
 		if (!insecure) {
@@ -477,8 +479,7 @@ static int check_names(vctx_t *v, chain_t *c)
 			                            NEED_REQUIRED);
 		}
 	}
-	for (unsigned k = SIGIL_DNAME_MAXLABELS; k > 0 && ret == SIGIL_EOK;
-	     k--) {
+	for (unsigned k = top; k > 0 && ret == SIGIL_EOK; k--) {
 		ret = ent_finish(v, c, &lv[k]);
 	}
 	for (size_t i = 0; i < c->n && ret == SIGIL_EOK; i++) {

@@ -300,18 +300,21 @@ static int load_pipelined(vctx_t *v, worker_arg_t *args, const char *path,
 /* Everything after loading: orders and classifies the zone, checks the
  * signatures not checked yet, then runs the ordered checks.  fresh: the
  * store's scratch fields are as the loader left them, with the verdicts of
- * the pipeline (otherwise they are all reset).  t0: start of the run. */
-static int check_store(vctx_t *v, worker_arg_t *args, bool fresh, double t0,
-                       sigil_load_error_t *err)
+ * the pipeline (otherwise they are all reset).  ready: the zone is ordered
+ * and classified already (opts.zone_ready).  t0: start of the run. */
+static int check_store(vctx_t *v, worker_arg_t *args, bool fresh, bool ready,
+                       double t0, sigil_load_error_t *err)
 {
 	int ret;
 	unsigned started;
 
 	/* Order, merge and classify; redo what the pipeline could not. */
-	if ((ret = sigil_zone_finish(v->zone)) != SIGIL_EOK) {
-		return ret;
+	if (!ready) {
+		if ((ret = sigil_zone_finish(v->zone)) != SIGIL_EOK) {
+			return ret;
+		}
+		sigil_zone_classify(v->zone);
 	}
-	sigil_zone_classify(v->zone);
 	const uint8_t *apex = sigil_zone_apex(v->zone);
 	if (apex == NULL) {
 		return SIGIL_ENOSOA;
@@ -379,7 +382,7 @@ int sigil_verify_file(const char *path, const sigil_verify_opts_t *opts,
 	}
 	if (ret == SIGIL_EOK) {
 		v.rep->time_load = now_sec() - t0;
-		ret = check_store(&v, args, true, t0, err);
+		ret = check_store(&v, args, true, false, t0, err);
 	}
 	ret = vctx_cleanup(&v, args, ret, report);
 	sigil_zone_free(zone);
@@ -398,7 +401,7 @@ int sigil_verify_zone(sigil_zone_t *zone, const sigil_verify_opts_t *opts,
 	memset(&err, 0, sizeof(err));
 	ret = vctx_init(&v, zone, opts, &args);
 	if (ret == SIGIL_EOK) {
-		ret = check_store(&v, args, false, t0, &err);
+		ret = check_store(&v, args, false, opts->zone_ready, t0, &err);
 	}
 	/* The NSEC3 hashes live in the workers' arenas, freed below. */
 	for (size_t i = 0; i < sigil_zone_node_count(zone); i++) {

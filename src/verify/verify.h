@@ -37,6 +37,13 @@ typedef struct {
 	 * TTL is compared.  Coverage, chains and DS are checked as always.
 	 * false (sigil verify): every signature is verified. */
 	bool signatures_trusted;
+	/* sigil_verify_zone only.  The caller has just called
+	 * sigil_zone_finish() and sigil_zone_classify() on the zone and
+	 * changes nothing in it until the call returns: the checks then only
+	 * read the store (its scratch fields aside), so that another thread
+	 * may read it meanwhile (the signer writes the zone out while its
+	 * gate runs).  false: the zone is ordered and classified here. */
+	bool zone_ready;
 } sigil_verify_opts_t;
 
 typedef struct {

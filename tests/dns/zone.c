@@ -54,8 +54,168 @@ static void count_node(void *ctx, sigil_node_t *node)
 	seen++;
 }
 
+/* --- ordering of many nodes: every path of sigil_zone_finish ---------- */
+
+/* Reference order: the sort keys compared as RFC 4034 §6.1 says, by the
+ * obvious method. */
+static int ref_cmp(const void *pa, const void *pb)
+{
+	const sigil_node_t *a = *(const sigil_node_t *const *)pa;
+	const sigil_node_t *b = *(const sigil_node_t *const *)pb;
+	size_t min = a->key_len < b->key_len ? a->key_len : b->key_len;
+	int c = memcmp(a->key, b->key, min);
+	return c ? c : (a->key_len > b->key_len) - (a->key_len < b->key_len);
+}
+
+static uint64_t rng_state = 88172645463325252ULL;
+static unsigned rnd(unsigned n)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (unsigned)(rng_state % n);
+}
+
+/* A name under example.: random labels, some deep, some sharing long
+ * prefixes (equal first 8 bytes after the apex), some upper case. */
+static void random_name(char *out, size_t cap)
+{
+	static const char *stems[] = {"a",  "abcdefghij", "abcdefghijk",
+	                              "zz", "m-",         "0"};
+	char l1[40], l2[16];
+	snprintf(l1, sizeof(l1), "%s%u", stems[rnd(6)], rnd(3000));
+	if (rnd(4) == 0) {
+		l1[0] = (char)(l1[0] >= 'a' && l1[0] <= 'z' ? l1[0] - 32 :
+		                                              l1[0]);
+	}
+	if (rnd(5) == 0) {
+		snprintf(l2, sizeof(l2), "x%u.", rnd(10));
+	} else {
+		l2[0] = '\0';
+	}
+	snprintf(out, cap, "%s%s.example.", l2, l1);
+}
+
+/* Checks that z's nodes are strictly ascending by the reference order,
+ * that every name of names[0..n) is there and that it holds rrs records. */
+static void check_order(const sigil_zone_t *z, char (*names)[80], size_t n,
+                        size_t rrs, const char *what)
+{
+	size_t count = sigil_zone_node_count(z);
+	bool ascending = true, found = true;
+
+	for (size_t i = 1; i < count; i++) {
+		sigil_node_t *a = sigil_zone_node(z, i - 1);
+		sigil_node_t *b = sigil_zone_node(z, i);
+		if (ref_cmp(&a, &b) >= 0) {
+			ascending = false;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint8_t w[SIGIL_DNAME_MAXLEN];
+		sigil_dname_from_str(w, names[i], NULL);
+		if (sigil_zone_find(z, w) < 0) {
+			found = false;
+		}
+	}
+	ok(ascending, "%s: names strictly in canonical order", what);
+	ok(found, "%s: every name found", what);
+	is_int(sigil_zone_rr_count(z), rrs, "%s: every record kept", what);
+}
+
+static void test_many_nodes(void)
+{
+	enum { N = 20000, M = 3000 };
+	static char names[N + M][80];
+	sigil_zone_t *z = sigil_zone_new();
+	uint8_t w[SIGIL_DNAME_MAXLEN];
+	uint8_t rd[4] = {192, 0, 2, 0};
+
+	/* Random order with repeated names: the radix path. */
+	for (size_t i = 0; i < N; i++) {
+		random_name(names[i], sizeof(names[i]));
+		rd[3] = (uint8_t)i;
+		rd[2] = (uint8_t)(i >> 8);
+		sigil_rr_t rr = {
+			.rdata = rd, .rdlen = 4, .ttl = 60, .type = SIGIL_T_A};
+		sigil_dname_from_str(w, names[i], NULL);
+		sigil_zone_add_node(z, w, &rr, 1, (uint32_t)i + 1);
+	}
+	is_int(sigil_zone_finish(z), SIGIL_EOK, "random order: finish");
+	check_order(z, names, N, N, "random order");
+	sigil_node_t *first = NULL;
+	for (size_t i = 0; i < sigil_zone_node_count(z); i++) {
+		sigil_node_t *nd = sigil_zone_node(z, i);
+		if (nd->flags & SIGIL_NODE_MERGED) {
+			first = nd;
+			break;
+		}
+	}
+	ok(first != NULL && first->rr_count > 1,
+	   "random order: repeated names merged into one node");
+	ok(first != NULL && first->rrs[0].type == SIGIL_T_A,
+	   "random order: merged node holds the records");
+
+	/* A sorted run added later (new names and names already there):
+	 * merged into place. */
+	size_t before = sigil_zone_node_count(z);
+	static const uint8_t txt_rd[4] = {3, 'n', 'e', 'w'};
+	sigil_zone_t *tmpz = sigil_zone_new();
+	for (size_t i = 0; i < M; i++) {
+		if (i % 3 == 0) {
+			snprintf(names[N + i], sizeof(names[N + i]), "%s",
+			         names[rnd(N)]);
+		} else {
+			random_name(names[N + i], sizeof(names[N + i]));
+		}
+		sigil_rr_t rr = {.rdata = txt_rd,
+		                 .rdlen = 4,
+		                 .ttl = 60,
+		                 .type = SIGIL_T_TXT};
+		sigil_dname_from_str(w, names[N + i], NULL);
+		sigil_zone_add_node(tmpz, w, &rr, 1, 0);
+	}
+	/* the names in canonical order, without repeats, then into z */
+	sigil_zone_finish(tmpz);
+	size_t added = 0;
+	for (size_t i = 0; i < sigil_zone_node_count(tmpz); i++) {
+		sigil_node_t *nd = sigil_zone_node(tmpz, i);
+		sigil_zone_add_node(z, nd->owner, nd->rrs, nd->rr_count, 0);
+		added++;
+	}
+	is_int(sigil_zone_finish(z), SIGIL_EOK, "sorted tail: finish");
+	check_order(z, names, N + M, N + added, "sorted tail");
+	size_t txt = 0, merged_txt = 0;
+	for (size_t i = 0; i < sigil_zone_node_count(z); i++) {
+		sigil_node_t *nd = sigil_zone_node(z, i);
+		size_t c;
+		if (sigil_node_rrset(nd, SIGIL_T_TXT, &c) != NULL) {
+			txt += c;
+			merged_txt +=
+				sigil_node_rrset(nd, SIGIL_T_A, &c) != NULL;
+		}
+	}
+	is_int(txt, added, "sorted tail: one TXT per added name");
+	ok(merged_txt > 0 && sigil_zone_node_count(z) < before + added,
+	   "sorted tail: names already there got the new record");
+
+	/* An unsorted tail: sorted as a whole. */
+	for (size_t i = 0; i < 100; i++) {
+		uint8_t mx[3] = {0, 10, 0};
+		sigil_rr_t rr = {
+			.rdata = mx, .rdlen = 3, .ttl = 60, .type = SIGIL_T_MX};
+		sigil_dname_from_str(w, names[(i * 7919) % N], NULL);
+		sigil_zone_add_node(z, w, &rr, 1, 0);
+	}
+	is_int(sigil_zone_finish(z), SIGIL_EOK, "unsorted tail: finish");
+	check_order(z, names, N + M, N + added + 100, "unsorted tail");
+	sigil_zone_free(tmpz);
+	sigil_zone_free(z);
+}
+
 int main(void)
 {
+	test_many_nodes();
 	/* Unsorted, one name split in two places, mixed case, a DNAME, a
 	 * delegation with glue and occluded data. */
 	const char *zone = "$ORIGIN example.\n"
