@@ -308,9 +308,11 @@ static uint64_t key_prefix(const sigil_node_t *n, size_t off)
 	return v;
 }
 
-/* Sorts a by node_ptr_cmp; *dups is set when two nodes may have the same
- * name (only names with equal prefixes can). */
-static int nodes_radix_sort(sigil_node_t **a, size_t n, bool *dups)
+/* Sorts a by node_ptr_cmp; *dups is set when two nodes have the same
+ * name (only names with equal prefixes can), and then *same (n bytes,
+ * the caller frees it) says which: same[i] when a[i]'s name is a[i-1]'s. */
+static int nodes_radix_sort(sigil_node_t **a, size_t n, bool *dups,
+                            uint8_t **same)
 {
 	keyed_t *k = malloc(n * sizeof(*k));
 	keyed_t *t = malloc(n * sizeof(*t));
@@ -318,6 +320,7 @@ static int nodes_radix_sort(sigil_node_t **a, size_t n, bool *dups)
 	int ret = SIGIL_EOK;
 
 	*dups = false;
+	*same = NULL;
 	if (n < 2) {
 		goto out;
 	}
@@ -370,7 +373,18 @@ static int nodes_radix_sort(sigil_node_t **a, size_t n, bool *dups)
 			/* Keys longer than the prefix decide here; the radix
 			 * passes kept input order, which qsort need not. */
 			qsort(a + i, j - i, sizeof(*a), node_ptr_cmp);
-			*dups = true;
+			for (size_t m = i + 1; m < j; m++) {
+				if (node_cmp(a[m - 1], a[m]) != 0) {
+					continue;
+				}
+				if (*same == NULL &&
+				    (*same = calloc(n, 1)) == NULL) {
+					ret = SIGIL_ENOMEM;
+					goto out;
+				}
+				(*same)[m] = 1;
+				*dups = true;
+			}
 		}
 		i = j;
 	}
@@ -380,14 +394,16 @@ out:
 	return ret;
 }
 
-/* Sorts a by node_ptr_cmp; *dups as for nodes_radix_sort. */
-static int nodes_sort(sigil_node_t **a, size_t n, bool *dups)
+/* Sorts a by node_ptr_cmp; *dups and *same as for nodes_radix_sort, but
+ * *same may be NULL with *dups set: any two neighbours may be equal. */
+static int nodes_sort(sigil_node_t **a, size_t n, bool *dups, uint8_t **same)
 {
 	size_t *runs = NULL, nruns = 0, cap = 0;
 	sigil_node_t **tmp = NULL;
 	int ret = SIGIL_EOK;
 
 	*dups = true;
+	*same = NULL;
 	for (size_t i = 0; i < n;) {
 		size_t j = i + 1;
 		while (j < n && node_ptr_cmp(&a[j - 1], &a[j]) <= 0) {
@@ -398,7 +414,7 @@ static int nodes_sort(sigil_node_t **a, size_t n, bool *dups)
 			if (cap > 64) {
 				/* Too fragmented for merging to pay off. */
 				free(runs);
-				return nodes_radix_sort(a, n, dups);
+				return nodes_radix_sort(a, n, dups, same);
 			}
 			size_t *p = realloc(runs, cap * sizeof(*p));
 			if (p == NULL) {
@@ -519,11 +535,13 @@ int sigil_zone_finish(sigil_zone_t *zone)
 		tail_sorted++;
 	}
 	bool dups;
+	uint8_t *same = NULL;
 	/* a short sorted tail (nodes added later) is merged into place */
 	bool tail = tail_sorted == n && n - head <= n / 4;
 	int ret = tail ? merge_tail(zone->nodes, head, n, &dups) :
-	                 nodes_sort(zone->nodes, n, &dups);
+	                 nodes_sort(zone->nodes, n, &dups, &same);
 	if (ret != SIGIL_EOK) {
+		free(same);
 		return ret;
 	}
 	if (!dups) {
@@ -538,7 +556,10 @@ int sigil_zone_finish(sigil_zone_t *zone)
 	for (size_t i = 0; i < n;) {
 		size_t j = i + 1;
 		size_t total = zone->nodes[i]->rr_count;
-		while (j < n && node_cmp(zone->nodes[i], zone->nodes[j]) == 0) {
+		while (j < n &&
+		       (same != NULL ? same[j] != 0 :
+		                       node_cmp(zone->nodes[i],
+		                                zone->nodes[j]) == 0)) {
 			total += zone->nodes[j]->rr_count;
 			j++;
 		}
@@ -548,6 +569,7 @@ int sigil_zone_finish(sigil_zone_t *zone)
 				chunk_take(zone, &zone->rr_chunks, total,
 			                   sizeof(sigil_rr_t), RR_CHUNK);
 			if (rrs == NULL) {
+				free(same);
 				return SIGIL_ENOMEM;
 			}
 			size_t k = 0;
@@ -572,6 +594,7 @@ int sigil_zone_finish(sigil_zone_t *zone)
 		i = j;
 	}
 	zone->node_count = out;
+	free(same);
 	return SIGIL_EOK;
 }
 

@@ -571,9 +571,12 @@ static int add_nsec3(sigil_zone_t *zone, scratch_t *s,
 		.ttl = ttl,
 		.type = SIGIL_T_NSEC3,
 	};
-	if (sigil_zone_add_node(zone, owner, &rr, 1, 0) == NULL) {
+	sigil_node_t *node = sigil_zone_add_node(zone, owner, &rr, 1, 0);
+	if (node == NULL) {
 		return SIGIL_ENOMEM;
 	}
+	/* what sigil_zone_classify would say of a hashed owner */
+	node->flags |= SIGIL_NODE_HASHED;
 	return SIGIL_EOK;
 }
 

@@ -7,10 +7,12 @@
  * the builder would add), after sigil_zone_finish() and
  * sigil_zone_classify().  NSEC records and the NSEC3PARAM are added to
  * the nodes they belong to; NSEC3 records as nodes of their own, after
- * the others and in hash order, which the caller puts in place by calling
- * sigil_zone_finish() and sigil_zone_classify() again.  When a builder
- * fails the zone may hold part of the new records: it is only fit to be
- * freed.
+ * the others and in hash order, flagged SIGIL_NODE_HASHED as
+ * sigil_zone_classify() would: the caller puts them in place with
+ * sigil_zone_finish(), and needs to classify again only when that merged
+ * one into a name already there (the node count went down).  When a
+ * builder fails the zone may hold part of the new records: it is only fit
+ * to be freed.
  *
  * Every NSEC and NSEC3 record gets the TTL min(SOA TTL, SOA MINIMUM)
  * (RFC 9077 §3); NSEC3PARAM gets the same TTL (see denial.c).

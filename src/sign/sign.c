@@ -314,7 +314,12 @@ static int denial(srun_t *run, sigil_sign_report_t *rep,
 			err, ret, "%s: %s", p->nsec3 ? "NSEC3" : "NSEC",
 			derr.message[0] ? derr.message : sigil_strerror(ret));
 	}
-	ret = sign_refinish(run->zone);
+	/* The new nodes into place; they come classified (denial.h). */
+	size_t before = sigil_zone_node_count(run->zone);
+	ret = sigil_zone_finish(run->zone);
+	if (ret == SIGIL_EOK && sigil_zone_node_count(run->zone) != before) {
+		sigil_zone_classify(run->zone);
+	}
 	return ret == SIGIL_EOK ?
 	               SIGIL_EOK :
 	               sign_fail(err, ret, "%s", sigil_strerror(ret));

@@ -116,6 +116,12 @@ int report_add_sev(vctx_t *v, sigil_finding_t code, sigil_severity_t sev,
                    const uint8_t *owner, uint16_t type, int tag, int alg,
                    const char *fmt, ...) __attribute__((format(printf, 8, 9)));
 
+/* report.c: moves the findings and counts of from (made by checks that
+ * ran beside v's, see verify.c) to the end of v's report, within
+ * max_findings as if they had been added there; from keeps no finding.
+ * SIGIL_EOK or SIGIL_ENOMEM. */
+int report_append(vctx_t *v, sigil_verify_report_t *from);
+
 /* zonemd.c: the apex ZONEMD against the zone (RFC 8976 §4). */
 int zonemd_check(vctx_t *v);
 

@@ -6,6 +6,21 @@
 #include "util/error.h"
 #include "verify/internal.h"
 
+/* Room for one more finding: capacity doubles at powers of two. */
+static int report_grow(sigil_verify_report_t *r)
+{
+	if ((r->finding_count & (r->finding_count - 1)) == 0) {
+		size_t cap = r->finding_count ? r->finding_count * 2 : 16;
+		sigil_verify_finding_t *p =
+			realloc(r->findings, cap * sizeof(*p));
+		if (p == NULL) {
+			return SIGIL_ENOMEM;
+		}
+		r->findings = p;
+	}
+	return SIGIL_EOK;
+}
+
 static int report_vadd(vctx_t *v, sigil_finding_t code, sigil_severity_t sev,
                        const uint8_t *owner, uint16_t type, int tag, int alg,
                        const char *fmt, va_list ap)
@@ -21,15 +36,8 @@ static int report_vadd(vctx_t *v, sigil_finding_t code, sigil_severity_t sev,
 		r->findings_dropped++;
 		return SIGIL_EOK;
 	}
-	if ((r->finding_count & (r->finding_count - 1)) == 0) {
-		/* grow at powers of two */
-		size_t cap = r->finding_count ? r->finding_count * 2 : 16;
-		sigil_verify_finding_t *p =
-			realloc(r->findings, cap * sizeof(*p));
-		if (p == NULL) {
-			return SIGIL_ENOMEM;
-		}
-		r->findings = p;
+	if (report_grow(r) != SIGIL_EOK) {
+		return SIGIL_ENOMEM;
 	}
 	char owner_txt[SIGIL_DNAME_TXT_MAXLEN];
 	char msg[1024];
@@ -75,6 +83,32 @@ int report_add_sev(vctx_t *v, sigil_finding_t code, sigil_severity_t sev,
 	va_start(ap, fmt);
 	int ret = report_vadd(v, code, sev, owner, type, tag, alg, fmt, ap);
 	va_end(ap);
+	return ret;
+}
+
+int report_append(vctx_t *v, sigil_verify_report_t *from)
+{
+	sigil_verify_report_t *r = v->rep;
+	size_t max = v->opts->max_findings;
+	int ret = SIGIL_EOK;
+
+	r->errors += from->errors;
+	r->warnings += from->warnings;
+	r->findings_dropped += from->findings_dropped;
+	for (size_t i = 0; i < from->finding_count; i++) {
+		sigil_verify_finding_t *f = &from->findings[i];
+
+		if (ret == SIGIL_EOK && max != 0 && r->finding_count >= max) {
+			r->findings_dropped++;
+		} else if (ret == SIGIL_EOK &&
+		           (ret = report_grow(r)) == SIGIL_EOK) {
+			r->findings[r->finding_count++] = *f;
+			continue;
+		}
+		free(f->owner);
+		free(f->message);
+	}
+	from->finding_count = 0;
 	return ret;
 }
 

@@ -221,6 +221,67 @@ static int denial_check(vctx_t *v)
 	return ret;
 }
 
+/* The denial checks run in a thread of their own while coverage is
+ * checked: both only read the zone and v's settings.  The thread works on
+ * a copy of v with a report of its own (its mutex and queue unused),
+ * appended to v's afterwards: the report is the one the checks give one
+ * after the other. */
+typedef struct {
+	vctx_t v;
+	int ret;
+} denial_job_t;
+
+static void *denial_main(void *p)
+{
+	denial_job_t *j = p;
+
+	j->ret = denial_check(&j->v);
+	return NULL;
+}
+
+/* Coverage, then the denial chain (beside it when a thread can be had). */
+static int ordered_checks(vctx_t *v, bool denial)
+{
+	denial_job_t j;
+	pthread_t th;
+	bool threaded = false;
+	int ret;
+
+	if (!denial) {
+		return coverage_check(v);
+	}
+	j.v = *v;
+	j.ret = SIGIL_EOK;
+	j.v.rep = calloc(1, sizeof(*j.v.rep));
+	if (j.v.rep == NULL) {
+		return SIGIL_ENOMEM;
+	}
+	threaded = v->nthreads > 1 &&
+	           pthread_create(&th, NULL, denial_main, &j) == 0;
+	ret = coverage_check(v);
+	if (threaded) {
+		pthread_join(th, NULL);
+	} else if (ret == SIGIL_EOK) {
+		denial_main(&j);
+	}
+	if (ret == SIGIL_EOK) {
+		ret = j.ret;
+	}
+	if (ret == SIGIL_EOK) {
+		sigil_verify_report_t *d = j.v.rep;
+		v->rep->denial = d->denial;
+		v->rep->nsec3_alg = d->nsec3_alg;
+		v->rep->nsec3_iterations = d->nsec3_iterations;
+		v->rep->nsec3_salt_len = d->nsec3_salt_len;
+		memcpy(v->rep->nsec3_salt, d->nsec3_salt, d->nsec3_salt_len);
+		v->rep->nsec3_optout = d->nsec3_optout;
+		v->rep->nsec3_records += d->nsec3_records;
+		ret = report_append(v, d);
+	}
+	sigil_verify_report_free(j.v.rep);
+	return ret;
+}
+
 /* Sets up v to check zone; on failure v still holds what
  * vctx_cleanup() frees. */
 static int vctx_init(vctx_t *v, sigil_zone_t *zone,
@@ -345,10 +406,7 @@ static int check_store(vctx_t *v, worker_arg_t *args, bool fresh, bool ready,
 	v->rep->time_sigs = t2 - t1;
 
 	/* Ordered checks. */
-	if ((ret = coverage_check(v)) != SIGIL_EOK) {
-		return ret;
-	}
-	if (apex_node != NULL && (ret = denial_check(v)) != SIGIL_EOK) {
+	if ((ret = ordered_checks(v, apex_node != NULL)) != SIGIL_EOK) {
 		return ret;
 	}
 	if (apex_node != NULL && (ret = zonemd_check(v)) != SIGIL_EOK) {
