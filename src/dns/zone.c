@@ -598,6 +598,49 @@ int sigil_zone_finish(sigil_zone_t *zone)
 	return SIGIL_EOK;
 }
 
+int sigil_zone_compact(sigil_zone_t *zone)
+{
+	size_t n = zone->node_count, nrr = 0;
+	struct chunk *old_nodes = zone->node_chunks, *old_rrs = zone->rr_chunks;
+	size_t old_bytes = zone->chunk_bytes;
+
+	if (n == 0) {
+		return SIGIL_EOK;
+	}
+	for (size_t i = 0; i < n; i++) {
+		nrr += zone->nodes[i]->rr_count;
+	}
+	zone->node_chunks = NULL;
+	zone->rr_chunks = NULL;
+	zone->chunk_bytes = 0;
+	sigil_node_t *dst =
+		chunk_take(zone, &zone->node_chunks, n, sizeof(*dst), n);
+	sigil_rr_t *rdst = chunk_take(zone, &zone->rr_chunks, nrr ? nrr : 1,
+	                              sizeof(*rdst), nrr ? nrr : 1);
+	if (dst == NULL || rdst == NULL) {
+		chunks_free(zone->node_chunks);
+		chunks_free(zone->rr_chunks);
+		zone->node_chunks = old_nodes;
+		zone->rr_chunks = old_rrs;
+		zone->chunk_bytes = old_bytes;
+		return SIGIL_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		sigil_node_t *src = zone->nodes[i];
+		dst[i] = *src;
+		memcpy(rdst, src->rrs, src->rr_count * sizeof(*rdst));
+		dst[i].rrs = rdst;
+		rdst += src->rr_count;
+		if (zone->apex_node == src) {
+			zone->apex_node = &dst[i];
+		}
+		zone->nodes[i] = &dst[i];
+	}
+	chunks_free(old_nodes);
+	chunks_free(old_rrs);
+	return SIGIL_EOK;
+}
+
 /* --- zone cuts --------------------------------------------------------- */
 
 static bool key_is_below(const sigil_node_t *n, const uint8_t *key, size_t len)

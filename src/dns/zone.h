@@ -91,7 +91,7 @@ const uint8_t *sigil_zone_apex(const sigil_zone_t *zone);
 int sigil_zone_set_apex(sigil_zone_t *zone, const uint8_t *apex);
 
 /* Appends a node with a copy of owner and rrs (RDATA copied too).  The
- * returned node stays at its address for the zone's life.  NULL when out
+ * returned node stays at its address until sigil_zone_compact().  NULL when out
  * of memory. */
 sigil_node_t *sigil_zone_add_node(sigil_zone_t *zone, const uint8_t *owner,
                                   const sigil_rr_t *rrs, size_t count,
@@ -100,6 +100,15 @@ sigil_node_t *sigil_zone_add_node(sigil_zone_t *zone, const uint8_t *owner,
 /* Puts a node's RRs in canonical order (type, then canonical RDATA).
  * Safe to call from any thread on a node no other thread is using. */
 void sigil_node_sort(sigil_node_t *node);
+
+/* Moves every node and its RRs to new memory, in the zone's order, so
+ * that passes over the zone read memory in sequence (loaded in another
+ * order, every node is a cache miss).  The nodes' addresses change: the
+ * caller must hold no node or RR pointer (sigil_zone_node gives the new
+ * ones); names and RDATA stay where they are.  Memory for the nodes and
+ * RRs is briefly held twice.  SIGIL_EOK, or SIGIL_ENOMEM with the zone
+ * unchanged. */
+int sigil_zone_compact(sigil_zone_t *zone);
 
 /* Orders all nodes canonically and merges nodes with the same name (their
  * RRs are combined, sorted, statuses reset, SIGIL_NODE_MERGED set).

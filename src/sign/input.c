@@ -217,7 +217,23 @@ typedef struct {
 	sigil_node_t *fill[SORT_BATCH]; /* the parser's batch being filled */
 	size_t nfill;
 	bool threaded;
+	bool dnssec; /* a record the signer replaces was seen */
 } sorter_t;
+
+/* Sorts node; true when it holds a record the signer replaces (keep_rr
+ * decides which go: one pass over the zone spared when none is there). */
+static bool node_take(sigil_node_t *node)
+{
+	bool dnssec = false;
+
+	sigil_node_sort(node);
+	for (uint32_t k = 0; k < node->rr_count; k++) {
+		uint16_t t = node->rrs[k].type;
+		dnssec |= is_dnssec(t) || t == SIGIL_T_DNSKEY ||
+		          t == SIGIL_T_ZONEMD;
+	}
+	return dnssec;
+}
 
 static void *sorter_main(void *p)
 {
@@ -241,8 +257,14 @@ static void *sorter_main(void *p)
 		s->count--;
 		pthread_cond_broadcast(&s->cond);
 		pthread_mutex_unlock(&s->lock);
+		bool dnssec = false;
 		for (size_t i = 0; i < n; i++) {
-			sigil_node_sort(batch[i]);
+			dnssec |= node_take(batch[i]);
+		}
+		if (dnssec) {
+			pthread_mutex_lock(&s->lock);
+			s->dnssec = true;
+			pthread_mutex_unlock(&s->lock);
 		}
 	}
 }
@@ -252,7 +274,7 @@ static void sorter_push(sorter_t *s)
 {
 	if (!s->threaded) {
 		for (size_t i = 0; i < s->nfill; i++) {
-			sigil_node_sort(s->fill[i]);
+			s->dnssec |= node_take(s->fill[i]);
 		}
 		s->nfill = 0;
 		return;
@@ -308,6 +330,7 @@ int sign_input_load(srun_t *run, const char *in, sigil_sign_report_t *rep,
 		pthread_mutex_unlock(&s->lock);
 		pthread_join(th, NULL);
 	}
+	run->input_dnssec = s->dnssec;
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -317,6 +340,11 @@ int sign_input_load(srun_t *run, const char *in, sigil_sign_report_t *rep,
 		return sign_fail(err, ret, "%s", lerr.message);
 	}
 	ret = sign_refinish(run->zone);
+	if (ret == SIGIL_EOK) {
+		/* Every later step walks the zone in order: nodes in order in
+		 * memory make those walks sequential. */
+		ret = sigil_zone_compact(run->zone);
+	}
 	if (ret != SIGIL_EOK) {
 		return sign_fail(err, ret, "%s", sigil_strerror(ret));
 	}
@@ -335,7 +363,9 @@ int sign_input_load(srun_t *run, const char *in, sigil_sign_report_t *rep,
 int sign_input_prepare(srun_t *run, sigil_sign_report_t *rep, sigil_rr_t **soa,
                        sigil_sign_error_t *err)
 {
-	sigil_zone_filter(run->zone, keep_rr, NULL);
+	if (run->input_dnssec) {
+		sigil_zone_filter(run->zone, keep_rr, NULL);
+	}
 	ttls_normalise(run->zone);
 	*soa = soa_update(run->zone, run->opts, rep);
 	if (*soa == NULL) {

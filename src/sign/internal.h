@@ -57,6 +57,9 @@ typedef struct srun {
 	uint8_t apex[SIGIL_DNAME_MAXLEN]; /* lower case */
 	size_t apex_len;
 	uint32_t inception, expiration_max;
+	/* input.c: the input holds records the signer replaces (RRSIG,
+	 * NSEC, NSEC3, NSEC3PARAM, DNSKEY, ZONEMD); false: none to drop */
+	bool input_dnssec;
 
 	sstore_t *stores;
 	size_t nstores;

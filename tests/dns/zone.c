@@ -209,6 +209,39 @@ static void test_many_nodes(void)
 	}
 	is_int(sigil_zone_finish(z), SIGIL_EOK, "unsorted tail: finish");
 	check_order(z, names, N + M, N + added + 100, "unsorted tail");
+
+	/* Compacted: same names, order and records, nodes in sequence in
+	 * memory, the apex found again. */
+	uint8_t soa[2 + 20] = {0, 0};
+	sigil_rr_t srr = {.rdata = soa,
+	                  .rdlen = sizeof(soa),
+	                  .ttl = 60,
+	                  .type = SIGIL_T_SOA};
+	sigil_dname_from_str(w, "example.", NULL);
+	sigil_zone_set_apex(z, w);
+	sigil_zone_add_node(z, w, &srr, 1, 0);
+	sigil_zone_finish(z);
+	sigil_zone_classify(z);
+	size_t nodes = sigil_zone_node_count(z);
+	size_t rrs_before = sigil_zone_rr_count(z);
+	is_int(sigil_zone_compact(z), SIGIL_EOK, "compact");
+	check_order(z, names, N + M, rrs_before, "compacted");
+	bool seq = true;
+	for (size_t i = 1; i < nodes; i++) {
+		seq = seq &&
+		      sigil_zone_node(z, i) == sigil_zone_node(z, i - 1) + 1;
+	}
+	ok(seq, "compacted: nodes lie in order in memory");
+	sigil_node_t *apex = sigil_zone_apex_node(z);
+	size_t c;
+	ok(apex == sigil_zone_node(z, (size_t)sigil_zone_find(z, w)) &&
+	           sigil_node_rrset(apex, SIGIL_T_SOA, &c) != NULL && c == 1,
+	   "compacted: the apex node is the one in the zone");
+	sigil_dname_from_str(w, "after-compact.example.", NULL);
+	sigil_zone_add_node(z, w, &srr, 1, 0);
+	is_int(sigil_zone_finish(z), SIGIL_EOK,
+	       "compacted: nodes can be added");
+	ok(sigil_zone_find(z, w) >= 0, "compacted: the added node is found");
 	sigil_zone_free(tmpz);
 	sigil_zone_free(z);
 }
