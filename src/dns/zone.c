@@ -513,6 +513,19 @@ static int merge_tail(sigil_node_t **a, size_t head, size_t n, bool *dups)
 	return SIGIL_EOK;
 }
 
+/* Puts every node's RRs in order; the zone's RR count follows, as a
+ * record listed twice is kept once. */
+static void nodes_sort_all(sigil_zone_t *zone)
+{
+	size_t total = 0;
+
+	for (size_t i = 0; i < zone->node_count; i++) {
+		sigil_node_sort(zone->nodes[i]);
+		total += zone->nodes[i]->rr_count;
+	}
+	zone->rr_count = total;
+}
+
 int sigil_zone_finish(sigil_zone_t *zone)
 {
 	size_t n = zone->node_count;
@@ -524,9 +537,7 @@ int sigil_zone_finish(sigil_zone_t *zone)
 		}
 	}
 	if (head == n) {
-		for (size_t i = 0; i < n; i++) {
-			sigil_node_sort(zone->nodes[i]);
-		}
+		nodes_sort_all(zone);
 		return SIGIL_EOK;
 	}
 	size_t tail_sorted = head + 1;
@@ -545,9 +556,7 @@ int sigil_zone_finish(sigil_zone_t *zone)
 		return ret;
 	}
 	if (!dups) {
-		for (size_t i = 0; i < n; i++) {
-			sigil_node_sort(zone->nodes[i]);
-		}
+		nodes_sort_all(zone);
 		return SIGIL_EOK;
 	}
 
@@ -589,12 +598,12 @@ int sigil_zone_finish(sigil_zone_t *zone)
 				(uint16_t)((first->flags & ~SIGIL_NODE_SORTED) |
 			                   SIGIL_NODE_MERGED);
 		}
-		sigil_node_sort(first);
 		zone->nodes[out++] = first;
 		i = j;
 	}
 	zone->node_count = out;
 	free(same);
+	nodes_sort_all(zone);
 	return SIGIL_EOK;
 }
 

@@ -111,8 +111,9 @@ void sigil_node_sort(sigil_node_t *node);
 int sigil_zone_compact(sigil_zone_t *zone);
 
 /* Orders all nodes canonically and merges nodes with the same name (their
- * RRs are combined, sorted, statuses reset, SIGIL_NODE_MERGED set).
- * Returns SIGIL_EOK or SIGIL_ENOMEM. */
+ * RRs are combined, sorted, statuses reset, SIGIL_NODE_MERGED set).  A
+ * record listed twice is kept once (RFC 2181 §5), and the zone's RR count
+ * says so.  Returns SIGIL_EOK or SIGIL_ENOMEM. */
 int sigil_zone_finish(sigil_zone_t *zone);
 
 /* Sets the zone-cut flags of every node (after sigil_zone_finish): apex,

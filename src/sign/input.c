@@ -339,6 +339,7 @@ int sign_input_load(srun_t *run, const char *in, sigil_sign_report_t *rep,
 		err->line = lerr.line;
 		return sign_fail(err, ret, "%s", lerr.message);
 	}
+	rep->records_in = sigil_zone_rr_count(run->zone); /* as read */
 	ret = sign_refinish(run->zone);
 	if (ret == SIGIL_EOK) {
 		/* Every later step walks the zone in order: nodes in order in
@@ -356,7 +357,6 @@ int sign_input_load(srun_t *run, const char *in, sigil_sign_report_t *rep,
 	if (ret != SIGIL_EOK) {
 		return ret;
 	}
-	rep->records_in = sigil_zone_rr_count(run->zone);
 	return SIGIL_EOK;
 }
 

@@ -246,9 +246,38 @@ static void test_many_nodes(void)
 	sigil_zone_free(z);
 }
 
+/* A record listed twice is one record, in the node and in the count. */
+static void test_duplicate_record(void)
+{
+	sigil_zone_t *z = sigil_zone_new();
+	uint8_t w[SIGIL_DNAME_MAXLEN];
+	uint8_t a1[4] = {192, 0, 2, 1}, a2[4] = {192, 0, 2, 2};
+	sigil_rr_t rrs[3] = {
+		{.rdata = a1, .rdlen = 4, .ttl = 60, .type = SIGIL_T_A},
+		{.rdata = a2, .rdlen = 4, .ttl = 60, .type = SIGIL_T_A},
+		{.rdata = a1, .rdlen = 4, .ttl = 60, .type = SIGIL_T_A},
+	};
+
+	sigil_dname_from_str(w, "b.example.", NULL);
+	sigil_zone_add_node(z, w, rrs, 3, 1);
+	sigil_dname_from_str(w, "a.example.", NULL);
+	sigil_zone_add_node(z, w, rrs, 1, 2);
+	sigil_zone_add_node(z, w, rrs, 1, 3); /* the same record again */
+	is_int(sigil_zone_rr_count(z), 5, "duplicates: five records read");
+	is_int(sigil_zone_finish(z), SIGIL_EOK, "duplicates: finish");
+	is_int(sigil_zone_node_count(z), 2, "duplicates: two names");
+	is_int(sigil_zone_node(z, 0)->rr_count, 1,
+	       "duplicates: a record in two places kept once");
+	is_int(sigil_zone_node(z, 1)->rr_count, 2,
+	       "duplicates: a record listed twice kept once");
+	is_int(sigil_zone_rr_count(z), 3, "duplicates: the count follows");
+	sigil_zone_free(z);
+}
+
 int main(void)
 {
 	test_many_nodes();
+	test_duplicate_record();
 	/* Unsorted, one name split in two places, mixed case, a DNAME, a
 	 * delegation with glue and occluded data. */
 	const char *zone = "$ORIGIN example.\n"
