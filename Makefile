@@ -154,4 +154,5 @@ format:
 clean:
 	rm -rf $(BUILD)
 
--include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(SAN_LIB_OBJ:.o=.d) $(SAN_CMD_OBJ:.o=.d) $(TSAN_LIB_OBJ:.o=.d) $(TSAN_CMD_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(SAN_LIB_OBJ:.o=.d) $(SAN_CMD_OBJ:.o=.d) \
+  $(SAN_TEST_BIN:=.d) $(TSAN_LIB_OBJ:.o=.d) $(TSAN_CMD_OBJ:.o=.d)

@@ -535,3 +535,31 @@ int sigil_ds_digest(uint8_t digest_type, const uint8_t *owner,
 	*outlen = dlen;
 	return SIGIL_EOK;
 }
+
+int sigil_ds_matches(const uint8_t *ds, size_t dslen, const uint8_t *owner,
+                     const uint8_t *dnskey, size_t dnskeylen)
+{
+	uint8_t dig[SIGIL_DS_MAXLEN];
+	size_t dlen = 0;
+	int ret;
+
+	if (dslen < 5 || dnskeylen < 4 || dnskey[3] != ds[2] ||
+	    sigil_keytag(dnskey, dnskeylen) != (uint16_t)(ds[0] << 8 | ds[1])) {
+		return 0;
+	}
+	ret = sigil_ds_digest(ds[3], owner, dnskey, dnskeylen, dig, &dlen);
+	if (ret != SIGIL_EOK) {
+		return ret;
+	}
+	return dlen == dslen - 4 && memcmp(dig, ds + 4, dlen) == 0;
+}
+
+bool sigil_cds_is_delete(uint16_t type, const uint8_t *rdata, size_t rdlen)
+{
+	/* CDS 0 0 0 00 and CDNSKEY 0 3 0 AA== */
+	static const uint8_t cds[] = {0, 0, 0, 0, 0};
+	static const uint8_t cdnskey[] = {0, 0, 3, 0, 0};
+	const uint8_t *form = type == 59 ? cds : type == 60 ? cdnskey : NULL;
+
+	return form != NULL && rdlen == 5 && memcmp(rdata, form, 5) == 0;
+}

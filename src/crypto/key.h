@@ -6,6 +6,7 @@
 #ifndef SIGIL_CRYPTO_KEY_H
 #define SIGIL_CRYPTO_KEY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,5 +60,16 @@ int sigil_pubkey_verify(const sigil_pubkey_t *key, const uint8_t *data,
 int sigil_ds_digest(uint8_t digest_type, const uint8_t *owner,
                     const uint8_t *rdata, size_t rdlen, uint8_t *out,
                     size_t *outlen);
+
+/* Whether the DS-format RDATA ds (a DS or CDS: tag, algorithm, digest
+ * type, digest) stands for the DNSKEY RDATA dnskey at owner: 1 yes, 0 no
+ * (also for a DS too short to hold a digest), SIGIL_EDIGEST for a digest
+ * type sigil cannot compute, or another negative error. */
+int sigil_ds_matches(const uint8_t *ds, size_t dslen, const uint8_t *owner,
+                     const uint8_t *dnskey, size_t dnskeylen);
+
+/* Whether rdata is the delete request of RFC 8078 §4 for type (CDS
+ * 0 0 0 00, CDNSKEY 0 3 0 AA==). */
+bool sigil_cds_is_delete(uint16_t type, const uint8_t *rdata, size_t rdlen);
 
 #endif

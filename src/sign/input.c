@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "crypto/key.h"
 #include "dns/load.h"
 #include "dns/name.h"
 #include "sign/internal.h"
@@ -373,6 +374,92 @@ int sign_input_prepare(srun_t *run, sigil_sign_report_t *rep, sigil_rr_t **soa,
 			err, SIGIL_EMALFORMED,
 			"%s: the apex must hold exactly one valid SOA record",
 			rep->zone);
+	}
+	return SIGIL_EOK;
+}
+
+/* One apex CDS or CDNSKEY record against the DNSKEY RRset: 1 it names one
+ * of the keys (or sigil cannot compute its digest: the gate warns), 0
+ * not, or a negative error. */
+static int cds_names_key(const sigil_rr_t *rr, const uint8_t *apex,
+                         const sigil_rr_t *keys, size_t nkeys)
+{
+	bool unknown_digest = false;
+
+	for (size_t k = 0; k < nkeys; k++) {
+		if (rr->type == SIGIL_T_CDNSKEY) {
+			if (keys[k].rdlen == rr->rdlen &&
+			    memcmp(keys[k].rdata, rr->rdata, rr->rdlen) == 0) {
+				return 1;
+			}
+			continue;
+		}
+		int r = sigil_ds_matches(rr->rdata, rr->rdlen, apex,
+		                         keys[k].rdata, keys[k].rdlen);
+		if (r == 1) {
+			return 1;
+		}
+		if (r == SIGIL_EDIGEST) {
+			unknown_digest = true;
+		} else if (r < 0) {
+			return r;
+		}
+	}
+	return unknown_digest ? 1 : 0;
+}
+
+int sign_input_cds(srun_t *run, const char *in, sigil_sign_error_t *err)
+{
+	sigil_node_t *apex = sigil_zone_apex_node(run->zone);
+	static const uint16_t types[] = {SIGIL_T_CDS, SIGIL_T_CDNSKEY};
+	size_t nkeys = 0;
+	const sigil_rr_t *keys = sigil_node_rrset(apex, SIGIL_T_DNSKEY, &nkeys);
+
+	for (size_t t = 0; t < 2; t++) {
+		const char *tn = types[t] == SIGIL_T_CDS ? "CDS" : "CDNSKEY";
+		char what[256];
+		size_t n = 0;
+		const sigil_rr_t *rrs = sigil_node_rrset(apex, types[t], &n);
+
+		for (size_t i = 0; i < n; i++) {
+			int r;
+
+			if (sigil_cds_is_delete(types[t], rrs[i].rdata,
+			                        rrs[i].rdlen)) {
+				if (n == 1) {
+					continue;
+				}
+				snprintf(what, sizeof(what),
+				         "has the %s delete request beside "
+				         "other %s records (RFC 8078 4: it "
+				         "must be alone)",
+				         tn, tn);
+				return input_error(err, SIGIL_ESYNTAX, in, apex,
+				                   what);
+			}
+			r = cds_names_key(&rrs[i], run->apex, keys, nkeys);
+			if (r < 0) {
+				return sign_fail(err, r, "%s: %s", tn,
+				                 sigil_strerror(r));
+			}
+			if (r == 0) {
+				snprintf(what, sizeof(what),
+				         "has a %s record (key tag %u) for no "
+				         "key of the zone in the key database: "
+				         "a parent acting on it would publish "
+				         "a DS that leads nowhere",
+				         tn,
+				         types[t] == SIGIL_T_CDS &&
+				                         rrs[i].rdlen >= 2 ?
+				                 (unsigned)sigil_get16(
+							 rrs[i].rdata) :
+				                 (unsigned)sigil_keytag(
+							 rrs[i].rdata,
+							 rrs[i].rdlen));
+				return input_error(err, SIGIL_ESYNTAX, in, apex,
+				                   what);
+			}
+		}
 	}
 	return SIGIL_EOK;
 }

@@ -105,6 +105,11 @@ int sign_input_load(srun_t *run, const char *in, sigil_sign_report_t *rep,
 int sign_input_prepare(srun_t *run, sigil_sign_report_t *rep, sigil_rr_t **soa,
                        sigil_sign_error_t *err);
 
+/* input.c: the apex CDS and CDNSKEY records must name keys of the DNSKEY
+ * RRset sign_apex_add put there, and a delete request (RFC 8078) must be
+ * alone; otherwise an input error naming the file and the apex. */
+int sign_input_cds(srun_t *run, const char *in, sigil_sign_error_t *err);
+
 /* keys.c: run->keys, run->stores and the key groups from keys;
  * sign_keys_free releases them (also after a failure). */
 int sign_keys_setup(srun_t *run, const sigil_sign_key_t *keys, size_t n,

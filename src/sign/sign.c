@@ -498,6 +498,9 @@ int sigil_sign_file(const char *in, const char *out,
 		goto out;
 	}
 	ret = sign_apex_add(&run, soa, rep->serial_new, err);
+	if (ret == SIGIL_EOK) {
+		ret = sign_input_cds(&run, in, err);
+	}
 	if (ret != SIGIL_EOK) {
 		goto out;
 	}

@@ -122,6 +122,10 @@ int report_add_sev(vctx_t *v, sigil_finding_t code, sigil_severity_t sev,
  * SIGIL_EOK or SIGIL_ENOMEM. */
 int report_append(vctx_t *v, sigil_verify_report_t *from);
 
+/* cds.c: the apex CDS and CDNSKEY RRsets against the DNSKEY RRset
+ * (RFC 7344, RFC 8078). */
+int cds_check(vctx_t *v);
+
 /* zonemd.c: the apex ZONEMD against the zone (RFC 8976 §4). */
 int zonemd_check(vctx_t *v);
 

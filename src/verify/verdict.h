@@ -38,6 +38,9 @@ typedef enum {
 	SIGIL_F_DS_NO_MATCH, /* ds-no-match: no DS matches a SEP DNSKEY that signs the DNSKEY RRset */
 	SIGIL_F_DS_UNMATCHED, /* ds-unmatched (warning): a DS matches no DNSKEY */
 	SIGIL_F_DS_DIGEST_UNSUPPORTED, /* ds-digest-unsupported (warning) */
+	SIGIL_F_CDS_NO_KEY, /* cds-no-key: an apex CDS matches no DNSKEY of the zone */
+	SIGIL_F_CDNSKEY_NO_KEY, /* cdnskey-no-key: an apex CDNSKEY is not in the DNSKEY RRset */
+	SIGIL_F_CDS_DELETE_MIXED, /* cds-delete-mixed: CDS/CDNSKEY delete request beside other records */
 	/* zone structure */
 	SIGIL_F_OUT_OF_ZONE, /* out-of-zone (warning): record not at or below the apex, ignored */
 	SIGIL_F_SOA_COUNT, /* soa-count: not exactly one SOA at the apex */

@@ -409,6 +409,9 @@ static int check_store(vctx_t *v, worker_arg_t *args, bool fresh, bool ready,
 	if ((ret = ordered_checks(v, apex_node != NULL)) != SIGIL_EOK) {
 		return ret;
 	}
+	if (apex_node != NULL && (ret = cds_check(v)) != SIGIL_EOK) {
+		return ret;
+	}
 	if (apex_node != NULL && (ret = zonemd_check(v)) != SIGIL_EOK) {
 		return ret;
 	}

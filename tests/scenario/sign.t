@@ -28,9 +28,11 @@
 #  5. --validity 2d --jitter 12h --inception-offset 2h --time T: every
 #     inception T-2h, every expiration within [T+2d-12h, T+2d], spread.
 #  6. Input and usage errors (among them CNAME beside other data, no NS
-#     at the apex: the input's fault, not "a signer bug"; a DS at the apex)
-#     exit 2 with a message naming the problem; OUTPUT neither created
-#     nor, when it exists, changed; no file left.
+#     at the apex: the input's fault, not "a signer bug"; a DS at the apex;
+#     a CDS or CDNSKEY for no key of the zone, a delete request beside
+#     other CDS) exit 2 with a message naming the problem; OUTPUT neither
+#     created nor, when it exists, changed; no file left.  CDS and CDNSKEY
+#     for the KSK, and the delete requests alone, are signed by the KSK.
 #     The key database unreadable, a wrong PIN on every HSM: exit 3,
 #     likewise.
 #  7. Determinism: the same zone signed twice at the same --time (with 2
@@ -544,6 +546,19 @@ with open(nons, 'w') as f:
     f.write('$ORIGIN tld.\n$TTL 3600\n@ SOA ns1 hostmaster 1 1 1 1 1\n'
             'ns1 A 192.0.2.1\n')
 syntax_line = len((SMALL % 1).splitlines()) + 1
+# CDS and CDNSKEY must name keys of the zone (RFC 7344): a parent acting on
+# one that does not would publish a DS leading nowhere; a delete request
+# (RFC 8078) must be alone in its RRset.
+DIGEST = '0123456789ABCDEF' * 4
+cds_nokey = os.path.join(edir, 'cds-nokey.zone')
+with open(cds_nokey, 'w') as f:
+    f.write(SMALL % 1 + '@\tCDS\t1 13 2 %s\n' % DIGEST)
+cdnskey_nokey = os.path.join(edir, 'cdnskey-nokey.zone')
+with open(cdnskey_nokey, 'w') as f:
+    f.write(SMALL % 1 + '@\tCDNSKEY\t257 3 13 ' + 'A' * 86 + '==\n')
+cds_mixed = os.path.join(edir, 'cds-mixed.zone')
+with open(cds_mixed, 'w') as f:
+    f.write(SMALL % 1 + '@\tCDS\t0 0 0 00\n@\tCDS\t1 13 2 %s\n' % DIGEST)
 
 ERRORS = (
     ('missing input', [missing], ['missing.zone']),
@@ -563,6 +578,12 @@ ERRORS = (
     ('CNAME beside other data (input error)', [cname],
      ['alias.tld', 'CNAME']),
     ('no NS at the apex (input error)', [nons], ['NS']),
+    ('CDS for no key of the zone (input error)', [cds_nokey],
+     ['cds-nokey.zone:3', 'CDS', 'key tag 1)']),
+    ('CDNSKEY for no key of the zone (input error)', [cdnskey_nokey],
+     ['cdnskey-nokey.zone:3', 'CDNSKEY']),
+    ('CDS delete request beside a CDS (input error)', [cds_mixed],
+     ['cds-mixed.zone:3', 'delete request', 'RFC 8078']),
 )
 for name, args, words in ERRORS:
     for existing in (False, True):
@@ -590,6 +611,48 @@ for name, args, words in ERRORS:
 rc, o, e = sigil(hsm, good)
 tap.ok(rc == 2 and '-o' in e, 'missing -o: exit 2, says so',
        'rc=%d\n%s%s' % (rc, o, e))
+
+# CDS and CDNSKEY for the zone's KSK (from sigil keys ds / dnskey): signed
+# by the KSK (RFC 7344 4.1), the output valid; the delete requests alone
+# too.
+p = subprocess.run([st.SIGIL, 'keys', 'ds', 'tld.', '-c',
+                    os.path.join(hsm, 'sigil.conf')], stdout=subprocess.PIPE,
+                   stderr=subprocess.PIPE, universal_newlines=True,
+                   env=dict(os.environ,
+                            SOFTHSM2_CONF=os.path.join(hsm, 'softhsm2.conf')))
+ds_lines = [l.split() for l in p.stdout.splitlines() if ' DS ' in l]
+p2 = subprocess.run([st.SIGIL, 'keys', 'dnskey', 'tld.', '-c',
+                     os.path.join(hsm, 'sigil.conf')], stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE, universal_newlines=True,
+                    env=dict(os.environ,
+                             SOFTHSM2_CONF=os.path.join(hsm, 'softhsm2.conf')))
+ksk_lines = [l.split() for l in p2.stdout.splitlines()
+             if ' DNSKEY 257 ' in l]
+if not ds_lines or not ksk_lines:
+    tap.bail('sigil keys ds/dnskey tld. printed nothing: %s%s' %
+             (p.stderr, p2.stderr))
+for name, extra in (
+        ('CDS and CDNSKEY of the KSK',
+         '@\tCDS\t%s\n@\tCDNSKEY\t%s\n' % (' '.join(ds_lines[0][4:]),
+                                             ' '.join(ksk_lines[0][4:]))),
+        ('CDS and CDNSKEY delete requests',
+         '@\tCDS\t0 0 0 00\n@\tCDNSKEY\t0 3 0 AA==\n')):
+    zf = os.path.join(edir, 'cds-good.zone')
+    with open(zf, 'w') as f:
+        f.write(SMALL % 1 + extra)
+    out = os.path.join(tmp, 'cds-good.signed')
+    rc, js, diag = sign(hsm, zf, out)
+    recs = records(out) if rc == 0 else []
+    ksk_tag = ds_lines[0][4]
+    sigs = {r[4]: r[10] for r in recs
+            if r[3] == 'RRSIG' and r[4] in ('CDS', 'CDNSKEY')}
+    tap.ok(rc == 0 and sigs.get('CDS') == ksk_tag and
+           sigs.get('CDNSKEY') == ksk_tag,
+           '%s: signed, by the KSK (%s)' % (name, ksk_tag), diag)
+    r = st.sigil_verify(out) if rc == 0 else None
+    tap.ok(r is not None and r.rc == 0 and r.json.get('valid') is True,
+           '%s: sigil verify accepts the output' % name,
+           r.describe() if r else diag)
 
 # A DS RRset at the apex belongs to the parent (BIND refuses to load such a
 # zone): refused as input (exit 2), or at least not signed into a zone that
