@@ -80,19 +80,13 @@ int ds_check(vctx_t *v, sigil_load_error_t *err)
 		                 dtype == SIGIL_DS_SHA384;
 		for (size_t k = 0; supported && k < v->keys.count; k++) {
 			const vkey_t *key = &v->keys.keys[k];
-			uint8_t dig[SIGIL_DS_MAXLEN];
-			size_t dlen = 0;
-			if (key->tag != tag || key->alg != alg) {
-				continue;
-			}
-			int r = sigil_ds_digest(dtype, v->apex, key->rdata,
-			                        key->rdlen, dig, &dlen);
+			int r = sigil_ds_matches(d, ds[i].rdlen, v->apex,
+			                         key->rdata, key->rdlen);
 			if (r == SIGIL_EDIGEST) {
 				supported = false;
 				break;
 			}
-			if (r != SIGIL_EOK || dlen != ds[i].rdlen - 4u ||
-			    memcmp(dig, d + 4, dlen) != 0) {
+			if (r != 1) {
 				continue;
 			}
 			matched = true;
