@@ -295,6 +295,13 @@ typedef struct {
 	sigil_node_t *node;
 } keyed_t;
 
+static int keyed_cmp(const void *pa, const void *pb)
+{
+	const keyed_t *a = pa, *b = pb;
+
+	return node_ptr_cmp(&a->node, &b->node);
+}
+
 /* 8 key bytes from off, big endian, zero padded: a shorter key sorts
  * first, as in node_cmp. */
 static uint64_t key_prefix(const sigil_node_t *n, size_t off)
@@ -361,32 +368,37 @@ static int nodes_radix_sort(sigil_node_t **a, size_t n, bool *dups,
 		k = t;
 		t = swap;
 	}
+	/* Names with equal prefixes are ordered in full, in k: a[] is only
+	 * written once nothing can fail any more. */
 	for (size_t i = 0; i < n;) {
 		size_t j = i + 1;
 		while (j < n && k[j].pfx == k[i].pfx) {
 			j++;
 		}
-		for (size_t m = i; m < j; m++) {
-			a[m] = k[m].node;
-		}
 		if (j - i > 1) {
 			/* Keys longer than the prefix decide here; the radix
 			 * passes kept input order, which qsort need not. */
-			qsort(a + i, j - i, sizeof(*a), node_ptr_cmp);
-			for (size_t m = i + 1; m < j; m++) {
-				if (node_cmp(a[m - 1], a[m]) != 0) {
-					continue;
-				}
-				if (*same == NULL &&
-				    (*same = calloc(n, 1)) == NULL) {
-					ret = SIGIL_ENOMEM;
-					goto out;
-				}
-				(*same)[m] = 1;
-				*dups = true;
+			qsort(k + i, j - i, sizeof(*k), keyed_cmp);
+			for (size_t m = i + 1; m < j && !*dups; m++) {
+				*dups = node_cmp(k[m - 1].node, k[m].node) == 0;
 			}
 		}
 		i = j;
+	}
+	if (*dups) {
+		*same = calloc(n, 1);
+		if (*same == NULL) {
+			*dups = false;
+			ret = SIGIL_ENOMEM;
+			goto out;
+		}
+		for (size_t m = 1; m < n; m++) {
+			(*same)[m] = k[m - 1].pfx == k[m].pfx &&
+			             node_cmp(k[m - 1].node, k[m].node) == 0;
+		}
+	}
+	for (size_t m = 0; m < n; m++) {
+		a[m] = k[m].node;
 	}
 out:
 	free(k);
@@ -805,6 +817,8 @@ int sigil_zone_node_append(sigil_zone_t *zone, sigil_node_t *node,
 	node->flags = (uint16_t)(node->flags & ~SIGIL_NODE_SORTED);
 	zone->rr_count += count;
 	sigil_node_sort(node);
+	/* a record already there is kept once */
+	zone->rr_count -= total - node->rr_count;
 	return SIGIL_EOK;
 }
 

@@ -47,6 +47,9 @@ static int check_cds(vctx_t *v, const sigil_rr_t *rr)
 		if (r == 1) {
 			return SIGIL_EOK;
 		}
+		if (r < 0 && r != SIGIL_EDIGEST) {
+			return r; /* not knowing is not "no key" */
+		}
 		supported = supported && r != SIGIL_EDIGEST;
 	}
 	uint16_t tag = sigil_get16(d);

@@ -86,6 +86,10 @@ int ds_check(vctx_t *v, sigil_load_error_t *err)
 				supported = false;
 				break;
 			}
+			if (r < 0) {
+				ret = r; /* not knowing is not "no match" */
+				break;
+			}
 			if (r != 1) {
 				continue;
 			}
@@ -98,6 +102,9 @@ int ds_check(vctx_t *v, sigil_load_error_t *err)
 					chain_no_sep = true;
 				}
 			}
+		}
+		if (ret != SIGIL_EOK) {
+			break;
 		}
 		if (!supported) {
 			ret = report_add(
@@ -120,7 +127,7 @@ int ds_check(vctx_t *v, sigil_load_error_t *err)
 			v->opts->lenient ? SIGIL_SEV_WARNING : SIGIL_SEV_ERROR,
 			v->apex, SIGIL_T_DNSKEY, -1, -1,
 			"a DS of the parent matches a DNSKEY that validly "
-		        "signs "
+			"signs "
 			"the DNSKEY RRset, but the key lacks the SEP flag "
 			"(resolvers accept this; strict mode does not)");
 	} else if (ret == SIGIL_EOK && !chain_ok) {
