@@ -315,6 +315,61 @@ static uint64_t key_prefix(const sigil_node_t *n, size_t off)
 	return v;
 }
 
+#define PFX_BYTE(x, shift) ((unsigned)((x) >> (shift)) & 0xffu)
+
+/* In-place MSD radix sort ("American flag sort") of k on the prefix bytes
+ * from shift down: no second array, so the temporary memory is 16 bytes
+ * a name.  Not stable; the caller orders equal prefixes in full. */
+static void flag_sort(keyed_t *k, size_t n, int shift)
+{
+	size_t count[256] = {0}, next[256];
+
+	if (n <= 24 || shift < 0) {
+		/* insertion sort on the prefix */
+		for (size_t i = 1; i < n; i++) {
+			keyed_t x = k[i];
+			size_t j = i;
+			while (j > 0 && k[j - 1].pfx > x.pfx) {
+				k[j] = k[j - 1];
+				j--;
+			}
+			k[j] = x;
+		}
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		count[PFX_BYTE(k[i].pfx, shift)]++;
+	}
+	if (count[PFX_BYTE(k[0].pfx, shift)] == n) {
+		flag_sort(k, n, shift - 8); /* all share this byte */
+		return;
+	}
+	for (size_t b = 0, sum = 0; b < 256; b++) {
+		next[b] = sum;
+		sum += count[b];
+	}
+	/* every element to its bucket, following cycles */
+	for (size_t b = 0, end = 0; b < 256; b++) {
+		end += count[b];
+		while (next[b] < end) {
+			keyed_t x = k[next[b]];
+			unsigned d = PFX_BYTE(x.pfx, shift);
+			while (d != b) {
+				keyed_t y = k[next[d]];
+				k[next[d]++] = x;
+				x = y;
+				d = PFX_BYTE(x.pfx, shift);
+			}
+			k[next[b]++] = x;
+		}
+	}
+	for (size_t b = 0, at = 0; b < 256; at += count[b], b++) {
+		if (count[b] > 1) {
+			flag_sort(k + at, count[b], shift - 8);
+		}
+	}
+}
+
 /* Sorts a by node_ptr_cmp; *dups is set when two nodes have the same
  * name (only names with equal prefixes can), and then *same (n bytes,
  * the caller frees it) says which: same[i] when a[i]'s name is a[i-1]'s. */
@@ -322,7 +377,6 @@ static int nodes_radix_sort(sigil_node_t **a, size_t n, bool *dups,
                             uint8_t **same)
 {
 	keyed_t *k = malloc(n * sizeof(*k));
-	keyed_t *t = malloc(n * sizeof(*t));
 	size_t common = n > 0 ? a[0]->key_len : 0;
 	int ret = SIGIL_EOK;
 
@@ -331,7 +385,7 @@ static int nodes_radix_sort(sigil_node_t **a, size_t n, bool *dups,
 	if (n < 2) {
 		goto out;
 	}
-	if (k == NULL || t == NULL) {
+	if (k == NULL) {
 		ret = SIGIL_ENOMEM;
 		goto out;
 	}
@@ -347,27 +401,7 @@ static int nodes_radix_sort(sigil_node_t **a, size_t n, bool *dups,
 	for (size_t i = 0; i < n; i++) {
 		k[i] = (keyed_t){key_prefix(a[i], common), a[i]};
 	}
-	for (unsigned shift = 0; shift < 64; shift += 8) {
-		size_t count[256] = {0};
-		for (size_t i = 0; i < n; i++) {
-			count[(k[i].pfx >> shift) & 0xff]++;
-		}
-		if (count[(k[0].pfx >> shift) & 0xff] == n) {
-			continue; /* every key has this byte: nothing moves */
-		}
-		size_t sum = 0;
-		for (size_t b = 0; b < 256; b++) {
-			size_t c = count[b];
-			count[b] = sum;
-			sum += c;
-		}
-		for (size_t i = 0; i < n; i++) {
-			t[count[(k[i].pfx >> shift) & 0xff]++] = k[i];
-		}
-		keyed_t *swap = k;
-		k = t;
-		t = swap;
-	}
+	flag_sort(k, n, 56);
 	/* Names with equal prefixes are ordered in full, in k: a[] is only
 	 * written once nothing can fail any more. */
 	for (size_t i = 0; i < n;) {
@@ -376,8 +410,8 @@ static int nodes_radix_sort(sigil_node_t **a, size_t n, bool *dups,
 			j++;
 		}
 		if (j - i > 1) {
-			/* Keys longer than the prefix decide here; the radix
-			 * passes kept input order, which qsort need not. */
+			/* Keys longer than the prefix decide here, and the
+			 * order of appearance (seq) among equal names. */
 			qsort(k + i, j - i, sizeof(*k), keyed_cmp);
 			for (size_t m = i + 1; m < j && !*dups; m++) {
 				*dups = node_cmp(k[m - 1].node, k[m].node) == 0;
@@ -402,7 +436,6 @@ static int nodes_radix_sort(sigil_node_t **a, size_t n, bool *dups,
 	}
 out:
 	free(k);
-	free(t);
 	return ret;
 }
 
