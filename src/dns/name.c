@@ -165,6 +165,18 @@ size_t sigil_dname_key(uint8_t *key, const uint8_t *name)
 	return k;
 }
 
+size_t sigil_dname_key_ancestor_len(const uint8_t *key, size_t len,
+                                    unsigned labels)
+{
+	/* keys run from the root down, each label followed by a 0 byte */
+	for (size_t pos = 0, seen = 0; pos < len; pos++) {
+		if (key[pos] == 0 && ++seen == labels) {
+			return pos + 1;
+		}
+	}
+	return len;
+}
+
 void sigil_dname_to_str(char *out, const uint8_t *name)
 {
 	static const char digits[] = "0123456789";

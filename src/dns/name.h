@@ -58,6 +58,11 @@ bool sigil_dname_is_subdomain(const uint8_t *name, const uint8_t *parent);
  * returns its length. */
 size_t sigil_dname_key(uint8_t *key, const uint8_t *name);
 
+/* Length of the part of a sort key (key, len) that is the key of the
+ * name's ancestor with labels labels (len when the name has no more). */
+size_t sigil_dname_key_ancestor_len(const uint8_t *key, size_t len,
+                                    unsigned labels);
+
 /* Presentation form with trailing dot, special characters escaped as in
  * RFC 1035 §5.1.  out must hold SIGIL_DNAME_TXT_MAXLEN bytes. */
 void sigil_dname_to_str(char *out, const uint8_t *name);

@@ -321,20 +321,6 @@ static int names_push(names_t *ns, uint8_t kind, const sigil_node_t *node,
 	return SIGIL_EOK;
 }
 
-/* Length of the sort-key prefix naming the ancestor with d labels (keys
- * run from the root down, each label followed by a 0 byte). */
-static size_t key_prefix(const uint8_t *key, size_t len, unsigned d)
-{
-	size_t pos = 0;
-
-	for (unsigned seen = 0; pos < len; pos++) {
-		if (key[pos] == 0 && ++seen == d) {
-			return pos + 1;
-		}
-	}
-	return len;
-}
-
 /* The ancestors of the current name by label count.  In canonical order a
  * name comes right before its descendants, so an ancestor of a node that
  * is itself a node is already on this stack when the node is reached; the
@@ -379,7 +365,8 @@ static int collect_names(const sigil_zone_t *zone, bool opt_out, names_t *ns)
 		if (labels > apex_labels) {
 			unsigned d = apex_labels + 1;
 			for (; d < labels; d++) {
-				size_t kl = key_prefix(n->key, n->key_len, d);
+				size_t kl = sigil_dname_key_ancestor_len(
+					n->key, n->key_len, d);
 				if (lv[d].key == NULL || lv[d].key_len != kl ||
 				    memcmp(lv[d].key, n->key, kl) != 0) {
 					break;
@@ -392,8 +379,8 @@ static int collect_names(const sigil_zone_t *zone, bool opt_out, names_t *ns)
 				}
 				lv[k] = (level_t){
 					.key = n->key,
-					.key_len = key_prefix(n->key,
-				                              n->key_len, k),
+					.key_len = sigil_dname_key_ancestor_len(
+						n->key, n->key_len, k),
 					.owner = anc,
 					.empty = true,
 				};

@@ -391,18 +391,6 @@ static int ent_finish(vctx_t *v, chain_t *c, level_t *l)
 	                  l->required ? NEED_REQUIRED : NEED_OPTIONAL);
 }
 
-/* Length of the key prefix of the ancestor with d labels. */
-static size_t key_prefix(const uint8_t *key, size_t len, unsigned d)
-{
-	size_t pos = 0;
-	for (unsigned seen = 0; pos < len; pos++) {
-		if (key[pos] == 0 && ++seen == d) {
-			return pos + 1;
-		}
-	}
-	return len;
-}
-
 static int check_names(vctx_t *v, chain_t *c)
 {
 	int ret = SIGIL_EOK;
@@ -436,7 +424,8 @@ static int check_names(vctx_t *v, chain_t *c)
 		/* Close levels that are not ancestors of n. */
 		unsigned d = apex_labels + 1;
 		for (; d < labels; d++) {
-			size_t kl = key_prefix(n->key, n->key_len, d);
+			size_t kl = sigil_dname_key_ancestor_len(n->key,
+			                                         n->key_len, d);
 			if (!lv[d].used || lv[d].key_len != kl ||
 			    memcmp(lv[d].key, n->key, kl) != 0) {
 				break;
@@ -454,7 +443,8 @@ static int check_names(vctx_t *v, chain_t *c)
 			}
 			lv[k] = (level_t){
 				.key = n->key,
-				.key_len = key_prefix(n->key, n->key_len, k),
+				.key_len = sigil_dname_key_ancestor_len(
+					n->key, n->key_len, k),
 				.owner = anc,
 				.is_ent = true,
 				.used = true};

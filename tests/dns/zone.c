@@ -8,6 +8,7 @@
 #include "dns/load.h"
 #include "dns/name.h"
 #include "dns/zone.h"
+#include "lib/dnstest.h"
 #include "lib/tap.h"
 #include "util/error.h"
 
@@ -15,13 +16,7 @@ static char *write_tmp(const char *text)
 {
 	static char path[64];
 	snprintf(path, sizeof(path), "/tmp/sigil-zone-test-XXXXXX");
-	int fd = mkstemp(path);
-	if (fd < 0) {
-		abort();
-	}
-	FILE *f = fdopen(fd, "w");
-	fputs(text, f);
-	fclose(f);
+	test_write_tmp(path, text);
 	return path;
 }
 

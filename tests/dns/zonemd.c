@@ -9,6 +9,7 @@
 #include "dns/load.h"
 #include "dns/name.h"
 #include "dns/zone.h"
+#include "lib/dnstest.h"
 #include "lib/tap.h"
 #include "dns/zonemd.h"
 #include "util/error.h"
@@ -77,13 +78,7 @@ static sigil_zone_t *load_path(const char *path, const char *origin)
 static sigil_zone_t *load_text(const char *text, const char *origin)
 {
 	char path[] = "/tmp/sigil-zonemd-test-XXXXXX";
-	int fd = mkstemp(path);
-	if (fd < 0) {
-		abort();
-	}
-	FILE *f = fdopen(fd, "w");
-	fputs(text, f);
-	fclose(f);
+	test_write_tmp(path, text);
 	sigil_zone_t *z = load_path(path, origin);
 	unlink(path);
 	return z;

@@ -1,5 +1,6 @@
 /* Helpers for the DNS and crypto unit tests: base64 text of keys and
- * signatures, names from text and RRSIG times.  Each aborts on input it
+ * signatures, names from text, RRSIG times and zone text written to a
+ * temporary file.  Each aborts on input it
  * cannot take, as that is a fault of the test, not of the code it tests. */
 #ifndef SIGIL_TESTS_DNSTEST_H
 #define SIGIL_TESTS_DNSTEST_H
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -81,6 +83,19 @@ static inline size_t test_dnskey(uint8_t *out, size_t cap, uint16_t flags,
 	out[2] = 3;
 	out[3] = alg;
 	return 4 + test_b64(key_b64, out + 4, cap - 4);
+}
+
+/* Writes text to a new file named after path, a template ending in
+ * XXXXXX that is changed in place (mkstemp); the caller unlinks it. */
+static inline void test_write_tmp(char *path, const char *text)
+{
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+	if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0) {
+		fprintf(stderr, "cannot write %s\n", path);
+		abort();
+	}
 }
 
 #endif

@@ -420,11 +420,7 @@ try:
     if rc != 0:
         tap.bail('sigil hsm enroll failed: %s%s' % (out, err))
     for zone in ('tld.', 'signed.tld.'):
-        for role in ('ksk', 'zsk'):
-            rc, out, err = run('keys', 'generate', zone, '--role', role)
-            if rc != 0:
-                tap.bail('sigil keys generate %s --role %s failed: %s%s' %
-                         (zone, role, out, err))
+        st.generate_keys(tap, CONF, zone, env=ENV)
     rc, ds, err = run('keys', 'ds', 'signed.tld.')
     tap.ok(rc == 0 and len(ds.splitlines()) == 1, 'keys ds signed.tld.',
            ds + err)

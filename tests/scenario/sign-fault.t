@@ -44,7 +44,6 @@ sys.path.insert(0, os.path.join(HERE, '..', 'tools'))
 import sigiltest as st  # noqa: E402
 
 CC = os.environ.get('CC', 'cc')
-GEN = os.path.join(st.ROOT, 'bench', 'gen-tld-zone')
 
 tap = st.Tap()
 st.require_hsm_tools(tap, 'softhsm2-util', CC, 'pkg-config', 'dnssec-verify')
@@ -107,17 +106,8 @@ set_faults()
 rc, out, err = run('hsm', 'enroll')
 if rc != 0:
     tap.bail('sigil hsm enroll failed: %s%s' % (out, err))
-for role in ('ksk', 'zsk'):
-    rc, out, err = run('keys', 'generate', 'tld.', '--role', role)
-    if rc != 0:
-        tap.bail('keys generate %s failed: %s%s' % (role, out, err))
-zone = os.path.join(tmp, 'tld.zone')
-with open(zone, 'w') as f:
-    p = subprocess.run([GEN, '--origin', 'tld.', '--delegations', '2000'],
-                       stdout=f, stderr=subprocess.PIPE,
-                       universal_newlines=True)
-if p.returncode != 0:
-    tap.bail('gen-tld-zone failed: %s' % p.stderr)
+st.generate_keys(tap, os.path.join(d, 'fault.conf'), 'tld.', env=ENV)
+zone = st.gen_zone(tap, os.path.join(tmp, 'tld.zone'))
 
 # 0. No faults.
 out0 = os.path.join(tmp, 'nofault.signed')

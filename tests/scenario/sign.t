@@ -58,7 +58,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'tools'))
 import sigiltest as st  # noqa: E402
 
-GEN = os.path.join(st.ROOT, 'bench', 'gen-tld-zone')
 HSMS = ['hsm1', 'hsm2', 'hsm3']
 
 tap = st.Tap()
@@ -103,16 +102,6 @@ def tool(*args, timeout=120):
         return p.returncode, p.stdout
     except subprocess.TimeoutExpired:
         return 'timeout', 'timed out after %d s' % timeout
-
-
-def gen_zone(origin, path, delegations=2000):
-    with open(path, 'w') as f:
-        p = subprocess.run([GEN, '--origin', origin, '--delegations',
-                            str(delegations)], stdout=f,
-                           stderr=subprocess.PIPE, universal_newlines=True)
-    if p.returncode != 0:
-        tap.bail('gen-tld-zone failed: %s' % p.stderr)
-    return path
 
 
 def records(path):
@@ -168,8 +157,8 @@ for alg, origin, roles in (('8', 'alg8.', ('ksk', 'zsk')),
                            ('15', 'alg15.', ('ksk', 'zsk')),
                            ('13', 'csk.', ('csk',))):
     gen_keys(hsm, origin, alg, roles)
-    ZONES[origin] = gen_zone(origin, os.path.join(tmp, origin + 'zone'),
-                             DELEGS[origin])
+    ZONES[origin] = st.gen_zone(tap, os.path.join(tmp, origin + 'zone'),
+                                origin, DELEGS[origin])
 gen_keys(soft, 'tld.', '13', ('ksk', 'zsk'))
 # The example zone (secure and insecure delegations with and without glue,
 # an empty non-terminal, a wildcard, CNAME, DNAME): its NSEC and NSEC3

@@ -30,7 +30,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'tools'))
 import sigiltest as st  # noqa: E402
 
-GEN = os.path.join(st.ROOT, 'bench', 'gen-tld-zone')
 TSAN = os.environ.get('SIGIL_TSAN')
 
 tap = st.Tap()
@@ -69,26 +68,12 @@ def valid(name, path):
            '%s: the output is valid' % name, r.describe())
 
 
-def keys(conf, env=None):
-    for role in ('ksk', 'zsk'):
-        rc, out, err = run(st.SIGIL, 'keys', 'generate', 'tld.', '--role',
-                           role, '-c', conf, env=env)
-        if rc != 0:
-            tap.bail('keys generate %s failed: %s%s' % (role, out, err))
-
-
-zone = os.path.join(tmp, 'tld.zone')
-with open(zone, 'w') as f:
-    p = subprocess.run([GEN, '--origin', 'tld.', '--delegations', '20000'],
-                       stdout=f, stderr=subprocess.PIPE,
-                       universal_newlines=True)
-if p.returncode != 0:
-    tap.bail('gen-tld-zone failed: %s' % p.stderr)
+zone = st.gen_zone(tap, os.path.join(tmp, 'tld.zone'), delegations=20000)
 
 # 1, 2: software keys.
 soft = st.make_testbed(tap, os.path.join(tmp, 'soft'), '--soft')
 sconf = os.path.join(soft, 'sigil.conf')
-keys(sconf)
+st.generate_keys(tap, sconf, 'tld.')
 outputs = []
 for name, args in (
         ('NSEC3 opt-out, 2 threads', ['--nsec3', '--opt-out', '-t', '2']),
@@ -111,7 +96,7 @@ open(faults, 'w').close()
 rc, out, err = run(st.SIGIL, 'hsm', 'enroll', '-c', fconf, env=FENV)
 if rc != 0:
     tap.bail('sigil hsm enroll failed: %s%s' % (out, err))
-keys(fconf, env=FENV)
+st.generate_keys(tap, fconf, 'tld.', env=FENV)
 with open(faults, 'w') as f:
     f.write('hsm2 bad-signature\n')
 for name, args in (('every signature verified', []),

@@ -12,6 +12,7 @@
 #include "dns/load.h"
 #include "dns/name.h"
 #include "dns/zone.h"
+#include "lib/dnstest.h"
 #include "lib/tap.h"
 #include "sign/denial.h"
 #include "util/error.h"
@@ -41,15 +42,8 @@ static sigil_zone_t *load_path(const char *path, const char *origin)
 
 static sigil_zone_t *load_text(const char *text)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "/tmp/sigil-denial-test-XXXXXX");
-	int fd = mkstemp(path);
-	if (fd < 0) {
-		abort();
-	}
-	FILE *f = fdopen(fd, "w");
-	fputs(text, f);
-	fclose(f);
+	char path[] = "/tmp/sigil-denial-test-XXXXXX";
+	test_write_tmp(path, text);
 	sigil_zone_t *z = load_path(path, "example.");
 	unlink(path);
 	return z;

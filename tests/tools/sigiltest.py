@@ -257,6 +257,32 @@ def make_testbed(tap, d, *args):
     return d
 
 
+def gen_zone(tap, path, origin='tld.', delegations=2000):
+    """bench/gen-tld-zone into path (deterministic); bails out when it
+    fails.  Returns path."""
+    with open(path, 'w') as f:
+        p = subprocess.run([os.path.join(ROOT, 'bench', 'gen-tld-zone'),
+                            '--origin', origin, '--delegations',
+                            str(delegations)], stdout=f,
+                           stderr=subprocess.PIPE, universal_newlines=True)
+    if p.returncode != 0:
+        tap.bail('gen-tld-zone failed: %s' % p.stderr)
+    return path
+
+
+def generate_keys(tap, conf, origin, env=None, roles=('ksk', 'zsk')):
+    """`sigil keys generate ORIGIN --role R -c CONF` for each role (env:
+    the environment, e.g. SOFTHSM2_CONF); bails out when one fails."""
+    for role in roles:
+        p = subprocess.run([SIGIL, 'keys', 'generate', origin, '--role',
+                            role, '-c', conf], env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           universal_newlines=True, timeout=300)
+        if p.returncode != 0:
+            tap.bail('sigil keys generate %s --role %s failed: %s%s' %
+                     (origin, role, p.stdout, p.stderr))
+
+
 def build_fault_module(tmp):
     """Compiles the test-only fault module (tests/fault/faultp11.c) into
     tmp.  Returns (path, compiler errors); the errors are '' on success."""
